@@ -1,0 +1,77 @@
+// Bundles the entry points into dist/ and copies what the engine needs at run time next to them:
+//   dist/cli.js        the `vae-lab` command line
+//   dist/engine.js     the engine child process spawned by the extension
+//   dist/extension.js  the VS Code extension (when present)
+//   dist/webview/*.js  panel scripts (when present)
+//   dist/wasm/*.wasm   the tfjs-backend-wasm binaries
+//   dist/data/mnist-10k.bin  the compact MNIST cache (built once from the `mnist` package)
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  target: 'node20',
+};
+
+const nodeEntries = [
+  { in: 'src/engine/cli.ts', out: 'cli', banner: '#!/usr/bin/env node' },
+  { in: 'src/engine/child.ts', out: 'engine' },
+  { in: 'src/extension/extension.ts', out: 'extension' },
+].filter((e) => existsSync(e.in));
+
+const builds = nodeEntries.map((e) => ({
+  ...common,
+  entryPoints: [e.in],
+  outfile: `dist/${e.out}.js`,
+  platform: 'node',
+  format: 'cjs',
+  // tfjs-node is optional and loaded only when installed; the mnist package is only read to build the cache.
+  external: ['vscode', '@tensorflow/tfjs-node', 'mnist'],
+  banner: e.banner ? { js: e.banner } : undefined,
+}));
+
+const webviewDir = 'webview';
+if (existsSync(webviewDir)) {
+  const entries = readdirSync(webviewDir).filter((f) => /^[a-z][A-Za-z]*Main\.ts$/.test(f));
+  if (entries.length > 0) {
+    builds.push({
+      ...common,
+      entryPoints: entries.map((f) => join(webviewDir, f)),
+      outdir: 'dist/webview',
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+    });
+  }
+}
+
+function copyWasm() {
+  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  mkdirSync('dist/wasm', { recursive: true });
+  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join('dist/wasm', f));
+}
+
+function buildMnistCache() {
+  const out = 'dist/data/mnist-10k.bin';
+  if (existsSync(out)) return;
+  execFileSync(process.execPath, ['dist/cli.js', 'internal-build-mnist-cache', out], { stdio: 'inherit' });
+}
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  copyWasm();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyWasm();
+  buildMnistCache();
+}

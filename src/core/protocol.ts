@@ -1,0 +1,131 @@
+// The message contract between the engine (child process / CLI) and whoever drives it. One discriminated union per
+// direction. Every event the engine emits is also one line of the run's metrics.jsonl.
+import type { ExperimentConfig } from './config';
+
+export const PROTOCOL_VERSION = 1;
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface BackendInfo {
+  /** tfjs backend name: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
+  name: string;
+  /** Version of the tfjs package providing it. */
+  version: string;
+  /** Details such as "simd" or "single-threaded". */
+  detail: string;
+}
+
+export interface DataShapes {
+  /** Shape of one example, e.g. [28, 28, 1] or [2]. */
+  exampleShape: number[];
+  train: number;
+  validation: number;
+  test: number;
+  hasLabels: boolean;
+  numClasses: number;
+}
+
+/** Scalar terms of the objective, in nats per example (sum over dimensions, mean over the batch). */
+export interface TermMetrics {
+  loss: number;
+  /** Evidence lower bound (higher is better); absent for models without one (ae). */
+  elbo?: number;
+  /** Negative log-likelihood of the reconstruction, -E_q[log p(x|z)]. */
+  recon: number;
+  /** KL(q(z|x) || p(z)), summed over latent dimensions. Absent for ae. */
+  kl?: number;
+  [extra: string]: number | number[] | undefined;
+}
+
+export interface EvalSplitMetrics extends TermMetrics {
+  /** Mean KL per latent dimension over the split (nats). */
+  klPerDim?: number[];
+}
+
+export type EngineEvent =
+  | {
+      type: 'started';
+      time: string;
+      runId: string;
+      runDir: string;
+      resumed: boolean;
+      config: ExperimentConfig;
+      backend: BackendInfo;
+      data: DataShapes;
+      parameters: number;
+      stepsPerEpoch: number;
+      totalSteps: number;
+    }
+  | {
+      type: 'step';
+      time: string;
+      epoch: number;
+      step: number;
+      /** Examples per second over the last logging window. */
+      throughput: number;
+      metrics: TermMetrics & { beta?: number; lr: number };
+    }
+  | {
+      type: 'epoch';
+      time: string;
+      epoch: number;
+      step: number;
+      seconds: number;
+      train: TermMetrics;
+      validation: EvalSplitMetrics;
+      beta?: number;
+      lr: number;
+    }
+  | {
+      type: 'images';
+      time: string;
+      epoch: number;
+      step: number;
+      /** Paths relative to the run folder. */
+      reconstructions?: string;
+      samples?: string;
+    }
+  | { type: 'checkpoint'; time: string; epoch: number; step: number; path: string }
+  | { type: 'log'; time: string; level: 'info' | 'warn'; message: string }
+  | { type: 'finished'; time: string; epoch: number; step: number; reason: string; final: EvalSplitMetrics; modelDir: string }
+  | { type: 'cancelled'; time: string; epoch: number; step: number; reason: string }
+  | { type: 'failed'; time: string; error: string; step?: number };
+
+export type EngineEventType = EngineEvent['type'];
+
+/** Messages from the host (extension) to the engine child process. */
+export type HostMessage =
+  | { type: 'train'; experimentFile: string; runsRoot: string; overrides: string[]; epochs?: number; backend?: string }
+  | { type: 'resume'; runDir: string }
+  | { type: 'cancel'; reason?: string };
+
+export function isEngineEvent(v: unknown): v is EngineEvent {
+  if (typeof v !== 'object' || v === null) return false;
+  const t = (v as { type?: unknown }).type;
+  return (
+    t === 'started' ||
+    t === 'step' ||
+    t === 'epoch' ||
+    t === 'images' ||
+    t === 'checkpoint' ||
+    t === 'log' ||
+    t === 'finished' ||
+    t === 'cancelled' ||
+    t === 'failed'
+  );
+}
+
+export function isHostMessage(v: unknown): v is HostMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  switch (m.type) {
+    case 'train':
+      return typeof m.experimentFile === 'string' && typeof m.runsRoot === 'string' && Array.isArray(m.overrides);
+    case 'resume':
+      return typeof m.runDir === 'string';
+    case 'cancel':
+      return m.reason === undefined || typeof m.reason === 'string';
+    default:
+      return false;
+  }
+}

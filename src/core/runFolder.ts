@@ -1,0 +1,158 @@
+// The run-folder format. A run lives in <runs root>/<experiment name>/<run id>/:
+//   run.json          RunRecord (effective config, status, backend, timings, final metrics), rewritten atomically
+//   metrics.jsonl     one EngineEvent per line, append-only (a truncated last line is skipped by readers)
+//   images/*.png      reconstruction grids and prior samples
+//   checkpoints/      latest checkpoint (weights, optimizer state, position, random state)
+//   model/            final encoder/ and decoder/ as TF.js layers models, plus model.json metadata
+//   eval.json         results of `vae-lab eval`
+// Imports neither vscode nor tfjs.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ExperimentConfig } from './config';
+import type { BackendInfo, DataShapes, EngineEvent, EvalSplitMetrics, RunStatus } from './protocol';
+
+export const RUN_FORMAT_VERSION = 1;
+export const DEFAULT_RUNS_DIR = '.vae-runs';
+
+export interface RunRecord {
+  formatVersion: number;
+  runId: string;
+  experiment: string;
+  /** Absolute path of the experiment file the run was started from. */
+  experimentFile: string;
+  status: RunStatus;
+  statusReason?: string;
+  config: ExperimentConfig;
+  backend?: BackendInfo;
+  data?: DataShapes;
+  parameters?: number;
+  createdAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  /** Process id of the engine while the run is 'running' (to recognise interrupted runs). */
+  pid?: number;
+  timings: { totalSeconds: number; epochSeconds: number[]; examplesPerSecond?: number };
+  progress: { epoch: number; step: number; totalSteps: number };
+  lastCheckpoint?: { epoch: number; step: number; path: string };
+  finalMetrics?: EvalSplitMetrics;
+  error?: string;
+}
+
+export const runFiles = {
+  record: (dir: string) => path.join(dir, 'run.json'),
+  metrics: (dir: string) => path.join(dir, 'metrics.jsonl'),
+  images: (dir: string) => path.join(dir, 'images'),
+  checkpoints: (dir: string) => path.join(dir, 'checkpoints'),
+  model: (dir: string) => path.join(dir, 'model'),
+  evaluation: (dir: string) => path.join(dir, 'eval.json'),
+};
+
+let tmpCounter = 0;
+
+/** Write a file atomically: write a temporary file next to it, flush it, then rename it over the target. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* the original error matters more */
+    }
+    throw err;
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A run id that sorts by creation time: 20261121-093012-4f2a. */
+export function newRunId(now = new Date(), rand = Math.random): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  const suffix = Math.floor(rand() * 0x10000).toString(16).padStart(4, '0');
+  return `${stamp}-${suffix}`;
+}
+
+export function readRunRecord(dir: string): RunRecord {
+  const file = runFiles.record(dir);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: not a VAE Lab run folder (run.json is missing).`);
+  }
+  try {
+    return JSON.parse(text) as RunRecord;
+  } catch {
+    throw new Error(`${file}: run.json is not valid JSON.`);
+  }
+}
+
+/**
+ * Read metrics.jsonl. Lines that do not parse are skipped: the only one a crash can leave is a truncated last line.
+ */
+export function readMetrics(dir: string): EngineEvent[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(runFiles.metrics(dir), 'utf8');
+  } catch {
+    return [];
+  }
+  return parseMetricsText(text);
+}
+
+export function parseMetricsText(text: string): EngineEvent[] {
+  const out: EngineEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as EngineEvent);
+    } catch {
+      /* truncated line */
+    }
+  }
+  return out;
+}
+
+/**
+ * A run whose record says 'running' but whose engine process is gone was interrupted (crash, kill, window reload).
+ */
+export function effectiveStatus(record: RunRecord, isAlive: (pid: number) => boolean = processAlive): RunStatus {
+  if (record.status === 'running' && (record.pid === undefined || !isAlive(record.pid))) return 'interrupted';
+  return record.status;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** All run folders of an experiment, oldest first. */
+export function listRuns(runsRoot: string, experiment: string): string[] {
+  const dir = path.join(runsRoot, experiment);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => fs.existsSync(runFiles.record(path.join(dir, n))))
+    .sort()
+    .map((n) => path.join(dir, n));
+}

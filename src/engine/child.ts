@@ -1,0 +1,49 @@
+// The engine as a child process of the extension host: receives HostMessages over the IPC channel and sends
+// EngineEvents back. SIGTERM or a 'cancel' message finishes the current step, writes a checkpoint and ends the
+// run as cancelled.
+import { ConfigError, formatIssue } from '../core/config';
+import { EngineEvent, HostMessage, isHostMessage } from '../core/protocol';
+import { EngineHooks, resumeRun, startRun } from './trainer';
+
+let cancel: string | undefined;
+let busy = false;
+
+function send(e: EngineEvent): void {
+  if (process.send) process.send(e);
+}
+
+const hooks: EngineHooks = { emit: send, cancelReason: () => cancel };
+
+async function handle(msg: HostMessage): Promise<void> {
+  if (msg.type === 'cancel') {
+    cancel = msg.reason ?? 'cancelled by the user';
+    return;
+  }
+  if (busy) return;
+  busy = true;
+  try {
+    if (msg.type === 'train') {
+      await startRun({ experimentFile: msg.experimentFile, runsRoot: msg.runsRoot, overrides: msg.overrides, epochs: msg.epochs, backend: msg.backend as never }, hooks);
+    } else {
+      await resumeRun(msg.runDir, hooks);
+    }
+    process.exitCode = 0;
+  } catch (err) {
+    const error = err instanceof ConfigError ? err.issues.map((i) => formatIssue(i, err.file)).join('\n') : (err as Error).message;
+    // Errors before the run folder exists have not been reported as events yet.
+    send({ type: 'failed', time: new Date().toISOString(), error });
+    process.exitCode = 1;
+  } finally {
+    process.disconnect?.();
+  }
+}
+
+process.on('message', (m: unknown) => {
+  if (isHostMessage(m)) void handle(m);
+});
+process.on('SIGTERM', () => {
+  cancel = cancel ?? 'received SIGTERM';
+});
+process.on('disconnect', () => {
+  cancel = cancel ?? 'the extension host went away';
+});

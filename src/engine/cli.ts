@@ -1,0 +1,312 @@
+// vae-lab: train, resume, validate and evaluate experiments headless. The same engine and events as the extension.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError, formatIssue, BackendChoice } from '../core/config';
+import type { EngineEvent } from '../core/protocol';
+import { DEFAULT_RUNS_DIR, writeFileAtomic } from '../core/runFolder';
+import { BackendError } from './backend';
+import { DataError } from './data';
+import { buildMnistCache } from './data/mnist';
+import { evalTable, evaluateRun } from './evalRun';
+import { loadExperimentFile } from './experiment';
+import { EngineHooks, resumeRun, startRun } from './trainer';
+
+const USAGE = `vae-lab: train and evaluate variational autoencoders with TensorFlow.js
+
+Usage:
+  vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--json]
+  vae-lab resume <run folder> [--json]
+  vae-lab validate <file.vae.json>...
+  vae-lab eval <run folder> [--samples L]
+
+Runs are written to <out>/<experiment name>/<run id>/ (default out: ./${DEFAULT_RUNS_DIR}).
+--set takes a dotted path or a JSON pointer, e.g. --set training.batchSize=64 --set /model/latentDim=2.
+--json prints every engine event as one JSON line instead of the progress bar.
+Exit codes: 0 success, 1 training failed, 2 invalid input, 130 cancelled (Ctrl-C).`;
+
+export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
+
+/** Errors that are the user's input, reported as one line each with exit code 2. */
+class UsageError extends Error {}
+
+interface ParsedArgs {
+  command: string;
+  positional: string[];
+  set: string[];
+  flags: Map<string, string>;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): ParsedArgs {
+  const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], flags: new Map(), json: false };
+  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples']);
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') out.json = true;
+    else if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(0, eq) : a;
+      if (!withValue.has(name)) throw new UsageError(`unknown option ${name} (see vae-lab --help).`);
+      const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value.`);
+      if (name === '--set') out.set.push(value);
+      else out.flags.set(name, value);
+    } else out.positional.push(a);
+  }
+  return out;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of at least 1, got "${v}".`);
+  return n;
+}
+
+/** Terminal output driven by engine events: a progress bar with ETA and live loss, or JSON lines. */
+export class TerminalReporter {
+  private totalSteps = 0;
+  private startStep = 0;
+  private startTime = Date.now();
+  private lastLoss: number | undefined;
+  private lastThroughput = 0;
+  private epochs = 0;
+  private barShown = false;
+
+  constructor(private readonly json: boolean, private readonly out: NodeJS.WriteStream = process.stderr) {}
+
+  private get tty(): boolean {
+    return !!this.out.isTTY;
+  }
+
+  private line(text: string): void {
+    if (this.barShown && this.tty) this.out.write('\r\x1b[K');
+    this.barShown = false;
+    this.out.write(text + '\n');
+  }
+
+  handle(e: EngineEvent): void {
+    if (this.json) {
+      process.stdout.write(JSON.stringify(e) + '\n');
+      return;
+    }
+    switch (e.type) {
+      case 'started': {
+        this.totalSteps = e.totalSteps;
+        this.epochs = e.config.training.epochs;
+        this.startTime = Date.now();
+        const d = e.data;
+        this.line(`${e.resumed ? 'Resuming' : 'Training'} ${e.config.name} (${e.config.model.kind}, ${e.parameters.toLocaleString('en-US')} parameters) on backend ${e.backend.name} ${e.backend.version} [${e.backend.detail}]`);
+        this.line(`Data: ${d.train} train / ${d.validation} validation / ${d.test} test examples of shape [${d.exampleShape.join(', ')}]; ${e.stepsPerEpoch} steps per epoch`);
+        this.line(`Run folder: ${e.runDir}`);
+        break;
+      }
+      case 'step':
+        if (this.startStep === 0 && e.step > 0 && this.lastLoss === undefined) this.startStep = e.step - 1;
+        this.lastLoss = e.metrics.loss;
+        this.lastThroughput = e.throughput;
+        this.bar(e.step, e.epoch);
+        break;
+      case 'epoch': {
+        const v = e.validation;
+        const parts = [`epoch ${String(e.epoch + 1).padStart(String(this.epochs).length)}/${this.epochs}`, `train loss ${e.train.loss.toFixed(2)}`, `val loss ${v.loss.toFixed(2)}`];
+        if (v.elbo !== undefined) parts.push(`val ELBO ${v.elbo.toFixed(2)} (recon ${v.recon.toFixed(2)}, KL ${(v.kl ?? 0).toFixed(2)})`);
+        else parts.push(`val recon ${v.recon.toFixed(2)}`);
+        parts.push(`${e.seconds.toFixed(1)}s`);
+        this.line(parts.join('  '));
+        break;
+      }
+      case 'log':
+        this.line(`${e.level}: ${e.message}`);
+        break;
+      case 'finished':
+        this.line(`Finished: ${e.reason}.`);
+        break;
+      case 'cancelled':
+        this.line(`Cancelled at step ${e.step}: ${e.reason}. Resume with: vae-lab resume <run folder>`);
+        break;
+      case 'failed':
+        this.line(`Failed: ${e.error}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private bar(step: number, epoch: number): void {
+    if (!this.tty) return;
+    const frac = this.totalSteps > 0 ? step / this.totalSteps : 0;
+    const width = 24;
+    const filled = Math.round(frac * width);
+    const elapsed = (Date.now() - this.startTime) / 1000;
+    const done = step - this.startStep;
+    const eta = done > 0 ? ((this.totalSteps - step) * elapsed) / done : NaN;
+    const text = `epoch ${epoch + 1}/${this.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ETA ${formatSeconds(eta)}  loss ${this.lastLoss?.toFixed(2) ?? '-'}  ${Math.round(this.lastThroughput)} ex/s`;
+    this.out.write('\r\x1b[K' + text);
+    this.barShown = true;
+  }
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  const m = Math.floor(s / 60);
+  const sec = Math.round(s % 60);
+  return `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+function cancellableHooks(reporter: TerminalReporter): EngineHooks & { dispose(): void } {
+  let reason: string | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (reason) {
+      process.stderr.write('\nStopping now without a checkpoint.\n');
+      process.exit(EXIT.cancelled);
+    }
+    reason = sig === 'SIGINT' ? 'interrupted (Ctrl-C)' : `received ${sig}`;
+    process.stderr.write(`\n${sig}: finishing the current step and writing a checkpoint (press Ctrl-C again to stop at once)...\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    emit: (e) => reporter.handle(e),
+    cancelReason: () => reason,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`vae-lab: ${(err as Error).message}\n`);
+    return EXIT.invalid;
+  }
+  try {
+    switch (args.command) {
+      case '':
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE + '\n');
+        return args.command === '' ? EXIT.invalid : EXIT.ok;
+      case 'internal-build-mnist-cache': {
+        // Used by the build to ship the compact MNIST cache inside dist/ (and so inside the .vsix).
+        const out = onePositional(args, 'internal-build-mnist-cache <file>');
+        writeFileAtomic(out, buildMnistCache());
+        return EXIT.ok;
+      }
+      case '--version':
+        process.stdout.write(`${readVersion()}\n`);
+        return EXIT.ok;
+      case 'train': {
+        const file = onePositional(args, 'train <file.vae.json>');
+        const backend = args.flags.get('--backend');
+        if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
+          throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}".`);
+        }
+        const reporter = new TerminalReporter(args.json);
+        const hooks = cancellableHooks(reporter);
+        try {
+          const outcome = await startRun(
+            {
+              experimentFile: file,
+              runsRoot: args.flags.get('--out') ?? DEFAULT_RUNS_DIR,
+              overrides: args.set,
+              epochs: positiveInt('--epochs', args.flags.get('--epochs')),
+              backend: backend as BackendChoice | undefined,
+            },
+            hooks,
+          );
+          if (!args.json) process.stdout.write(`${outcome.runDir}\n`);
+          return outcome.status === 'completed' ? EXIT.ok : EXIT.cancelled;
+        } finally {
+          hooks.dispose();
+        }
+      }
+      case 'resume': {
+        const dir = onePositional(args, 'resume <run folder>');
+        const reporter = new TerminalReporter(args.json);
+        const hooks = cancellableHooks(reporter);
+        try {
+          const outcome = await resumeRun(dir, hooks);
+          if (!args.json) process.stdout.write(`${outcome.runDir}\n`);
+          return outcome.status === 'completed' ? EXIT.ok : EXIT.cancelled;
+        } finally {
+          hooks.dispose();
+        }
+      }
+      case 'validate': {
+        if (args.positional.length === 0) throw new UsageError('usage: vae-lab validate <file.vae.json>...');
+        let bad = 0;
+        for (const file of args.positional) {
+          try {
+            const c = loadExperimentFile(file, { set: args.set });
+            process.stdout.write(`${file}: valid (${c.model.kind}, ${c.data.source}, ${c.training.epochs} epochs)\n`);
+          } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            bad++;
+            for (const issue of err.issues) process.stderr.write(formatIssue(issue, file) + '\n');
+          }
+        }
+        return bad > 0 ? EXIT.invalid : EXIT.ok;
+      }
+      case 'eval': {
+        const dir = onePositional(args, 'eval <run folder>');
+        const samples = positiveInt('--samples', args.flags.get('--samples'));
+        const result = await evaluateRun(dir, { samples });
+        process.stdout.write(evalTable(result, dir) + '\n');
+        process.stdout.write(`Written: ${path.join(dir, 'eval.json')}\n`);
+        return EXIT.ok;
+      }
+      default:
+        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate or eval; see vae-lab --help).`);
+    }
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function onePositional(args: ParsedArgs, usage: string): string {
+  if (args.positional.length !== 1) throw new UsageError(`usage: vae-lab ${usage}`);
+  return args.positional[0];
+}
+
+function isUserError(err: unknown): boolean {
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DataError || err instanceof BackendError) return true;
+  const msg = (err as Error)?.message ?? '';
+  return /not a VAE Lab run folder|run\.json is not valid JSON|already completed|checkpoint not found|not a VAE Lab checkpoint/.test(msg);
+}
+
+function reportError(err: unknown): number {
+  const user = isUserError(err);
+  if (err instanceof ConfigError) {
+    for (const issue of err.issues) process.stderr.write(`vae-lab: ${formatIssue(issue, err.file)}\n`);
+  } else {
+    process.stderr.write(`vae-lab: ${(err as Error)?.message ?? String(err)}\n`);
+    if (!user && process.env.VAE_LAB_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+  }
+  return user ? EXIT.invalid : EXIT.failed;
+}
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`vae-lab: ${(err as Error).message}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}

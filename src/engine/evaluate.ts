@@ -1,0 +1,86 @@
+// Evaluation over a whole split, in batches, with the same objective code as training.
+import * as tf from '@tensorflow/tfjs';
+import type { EvalSplitMetrics } from '../core/protocol';
+import { Dataset, exampleSize } from './data';
+import { AutoencoderModel } from './models';
+import { mixSeed, Stream } from './rng';
+
+/** Running sums of named scalar tensors, read with one synchronisation when needed. */
+export class MetricSums {
+  private sums = new Map<string, tf.Scalar>();
+  private vec: tf.Tensor1D | undefined;
+  count = 0;
+
+  /** Add batch means weighted by the batch size (so that the final mean is per example). */
+  add(metrics: Record<string, tf.Scalar>, weight: number, perDim?: tf.Tensor1D): void {
+    for (const [k, v] of Object.entries(metrics)) {
+      const prev = this.sums.get(k);
+      const next = tf.tidy(() => (prev ? prev.add(v.mul(weight)) : v.mul(weight)) as tf.Scalar);
+      prev?.dispose();
+      this.sums.set(k, tf.keep(next));
+    }
+    if (perDim) {
+      const prev = this.vec;
+      this.vec = tf.keep(tf.tidy(() => (prev ? prev.add(perDim.mul(weight)) : perDim.mul(weight)) as tf.Tensor1D));
+      prev?.dispose();
+    }
+    this.count += weight;
+  }
+
+  /** Means per example. */
+  async read(): Promise<{ scalars: Record<string, number>; perDim?: number[] }> {
+    const scalars: Record<string, number> = {};
+    const keys = [...this.sums.keys()];
+    if (keys.length > 0) {
+      const all = tf.tidy(() => tf.stack(keys.map((k) => this.sums.get(k)!)));
+      const values = await all.data();
+      all.dispose();
+      keys.forEach((k, i) => (scalars[k] = values[i] / Math.max(1, this.count)));
+    }
+    const perDim = this.vec ? Array.from(await this.vec.data(), (v) => v / Math.max(1, this.count)) : undefined;
+    return { scalars, perDim };
+  }
+
+  reset(): void {
+    for (const v of this.sums.values()) v.dispose();
+    this.sums.clear();
+    this.vec?.dispose();
+    this.vec = undefined;
+    this.count = 0;
+  }
+}
+
+/** Copy examples [start, end) of a split into a tensor of shape [n, ...exampleShape]. */
+export function batchTensor(d: Dataset, start: number, end: number): tf.Tensor {
+  const dim = exampleSize(d.shape);
+  return tf.tensor(d.x.subarray(start * dim, end * dim), [end - start, ...d.shape]);
+}
+
+export interface EvalOptions {
+  /** beta times schedule weight, so that the reported loss is the training objective at this point. */
+  klWeight: number;
+  step: number;
+  totalSteps: number;
+  seed: number;
+  batchSize?: number;
+}
+
+/** Mean loss, ELBO terms and KL per dimension over a split (nats per example). */
+export async function evaluateSplit(model: AutoencoderModel, d: Dataset, o: EvalOptions): Promise<EvalSplitMetrics> {
+  const sums = new MetricSums();
+  const bs = o.batchSize ?? 500;
+  for (let start = 0, i = 0; start < d.n; start += bs, i++) {
+    const end = Math.min(d.n, start + bs);
+    tf.tidy(() => {
+      const x = batchTensor(d, start, end);
+      const t = model.terms(x, x, { step: o.step, seed: mixSeed(o.seed, Stream.evaluation, i), klWeight: o.klWeight, totalSteps: o.totalSteps });
+      sums.add({ loss: t.loss, ...t.metrics }, end - start, t.klPerDim);
+    });
+  }
+  const { scalars, perDim } = await sums.read();
+  sums.reset();
+  const { loss, recon, ...rest } = scalars;
+  const out: EvalSplitMetrics = { loss, recon, ...rest };
+  if (perDim) out.klPerDim = perDim;
+  return out;
+}

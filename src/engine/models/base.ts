@@ -1,0 +1,89 @@
+// What every model in VAE Lab provides to the trainer, the evaluator and the image writer.
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig, ModelKind } from '../../core/config';
+import { bernoulliLogLik, gaussianLogLik, LogLikelihood } from '../objectives/likelihood';
+import { countParameters } from './networks';
+
+export interface StepContext {
+  /** Global training step (0-based); evaluation passes the current step. */
+  step: number;
+  /** Seed for this batch's noise. */
+  seed: number;
+  /** beta times the KL schedule weight at this step (ignored by models without a KL term). */
+  klWeight: number;
+  /** Total training steps of the run (for schedules such as a capacity ramp). */
+  totalSteps: number;
+}
+
+export interface BatchTerms {
+  /** The scalar that training minimises. */
+  loss: tf.Scalar;
+  /** Every term of the objective under its own name (batch means, nats per example). */
+  metrics: Record<string, tf.Scalar>;
+  /** Batch-mean KL per latent dimension, [D]. */
+  klPerDim?: tf.Tensor1D;
+}
+
+export abstract class AutoencoderModel {
+  abstract readonly kind: ModelKind;
+  /** Whether the model has a KL term (and so an ELBO). */
+  abstract readonly hasKl: boolean;
+  abstract readonly encoder: tf.LayersModel;
+  abstract readonly decoder: tf.LayersModel;
+  /** Learned log standard deviation of a Gaussian likelihood, when the config asks for one. */
+  readonly logSigma?: tf.Variable;
+  readonly latentDim: number;
+
+  constructor(readonly config: ExperimentConfig, readonly exampleShape: number[]) {
+    this.latentDim = config.model.latentDim;
+    const m = config.model;
+    if (m.likelihood === 'gaussian-learned') this.logSigma = tf.variable(tf.scalar(Math.log(m.sigma)), true, undefined, 'float32');
+  }
+
+  /** log p(target | decoder output), per example. */
+  readonly logLik: LogLikelihood = (target, out) => {
+    const m = this.config.model;
+    if (m.likelihood === 'bernoulli') return bernoulliLogLik(target, out);
+    if (this.logSigma) return gaussianLogLik(target, out, this.logSigma as tf.Scalar);
+    return tf.tidy(() => gaussianLogLik(target, out, tf.scalar(Math.log(m.sigma))));
+  };
+
+  /** Loss and named terms for one batch. `x` is the encoder input, `target` what the decoder must reproduce. */
+  abstract terms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext): BatchTerms;
+
+  /** The deterministic code of each example: the posterior mean for a VAE, the code for an AE. [B, D]. */
+  abstract encodeMean(x: tf.Tensor): tf.Tensor2D;
+
+  /** Decode codes into examples in data space: probabilities for Bernoulli, means for Gaussian. */
+  decodeMean(z: tf.Tensor2D): tf.Tensor {
+    return tf.tidy(() => {
+      const out = this.decoder.apply(z) as tf.Tensor;
+      return this.config.model.likelihood === 'bernoulli' ? tf.sigmoid(out) : out;
+    });
+  }
+
+  reconstruct(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.decodeMean(this.encodeMean(x)));
+  }
+
+  /** Draws from the prior N(0, I) decoded to data space. */
+  sample(n: number, seed: number): tf.Tensor {
+    return tf.tidy(() => this.decodeMean(tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed)));
+  }
+
+  trainableVariables(): tf.Variable[] {
+    const vars = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
+    if (this.logSigma) vars.push(this.logSigma);
+    return vars;
+  }
+
+  parameterCount(): number {
+    return countParameters([this.encoder, this.decoder], this.logSigma ? [this.logSigma] : []);
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.decoder.dispose();
+    this.logSigma?.dispose();
+  }
+}

@@ -1,0 +1,46 @@
+// Log-likelihoods log p(x | decoder output), summed over the dimensions of each example: one number per example.
+import * as tf from '@tensorflow/tfjs';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Flatten [B, ...] to [B, D]. */
+export function flat(t: tf.Tensor): tf.Tensor2D {
+  return t.reshape([t.shape[0], -1]);
+}
+
+/**
+ * Bernoulli log-likelihood from logits l, in the numerically stable form
+ *   log p(x|l) = x*l - softplus(l) = -(max(l, 0) - l*x + log(1 + exp(-|l|)))
+ * which never evaluates exp of a large positive number nor log of 0.
+ */
+export function bernoulliLogLik(target: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const x = flat(target);
+    const l = flat(logits);
+    const perPixel = tf.relu(l).sub(l.mul(x)).add(tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
+    return tf.neg(perPixel.sum(1)) as tf.Tensor1D;
+  });
+}
+
+/** The textbook form x*log(sigmoid(l)) + (1-x)*log(1-sigmoid(l)): only for tests, it overflows at the extremes. */
+export function bernoulliLogLikNaive(target: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const x = flat(target);
+    const p = tf.sigmoid(flat(logits));
+    return x.mul(tf.log(p)).add(tf.sub(1, x).mul(tf.log(tf.sub(1, p)))).sum(1) as tf.Tensor1D;
+  });
+}
+
+/** Gaussian log-likelihood with mean `mean` and a scalar standard deviation exp(logSigma). */
+export function gaussianLogLik(target: tf.Tensor, mean: tf.Tensor, logSigma: tf.Scalar): tf.Tensor1D {
+  return tf.tidy(() => {
+    const x = flat(target);
+    const m = flat(mean);
+    const d = x.shape[1];
+    const sq = tf.squaredDifference(x, m).sum(1);
+    const invVar = tf.exp(logSigma.mul(-2));
+    return tf.neg(sq.mul(invVar).mul(0.5).add(logSigma.add(HALF_LOG_2PI).mul(d))) as tf.Tensor1D;
+  });
+}
+
+export type LogLikelihood = (target: tf.Tensor, decoderOutput: tf.Tensor) => tf.Tensor1D;

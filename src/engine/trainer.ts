@@ -1,0 +1,547 @@
+// The trainer: seeded shuffling, mini-batches, validation every epoch, images, checkpoints, resume, cancel.
+// Everything it does is reported as EngineEvents, appended to the run's metrics.jsonl and passed to `emit`.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendChoice, ExperimentConfig } from '../core/config';
+import { resolveExperiment } from '../core/config';
+import type { BackendInfo, EngineEvent, EvalSplitMetrics, RunStatus, TermMetrics } from '../core/protocol';
+import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
+import { initBackend } from './backend';
+import { Dataset, exampleSize, loadData, numClasses, SplitData, subset, range } from './data';
+import { batchTensor, evaluateSplit, MetricSums } from './evaluate';
+import { loadExperimentFile } from './experiment';
+import { imageGrid, scatterPlot } from './images';
+import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
+import { AutoencoderModel, createModel } from './models';
+import { Optimizer } from './optimizers';
+import { mixSeed, permutation, Rng, Stream } from './rng';
+import { klScheduleWeight, learningRateAt } from './schedules';
+
+export interface EngineHooks {
+  emit(e: EngineEvent): void;
+  /** A reason once the run should stop (cancel message, SIGTERM), else undefined. Checked after every step. */
+  cancelReason(): string | undefined;
+}
+
+export interface TrainRequest {
+  experimentFile: string;
+  runsRoot: string;
+  overrides?: string[];
+  epochs?: number;
+  backend?: BackendChoice;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  runDir: string;
+  record: RunRecord;
+}
+
+const CHECKPOINT_FILE = 'latest.ckpt';
+
+interface CheckpointHeader {
+  formatVersion: 1;
+  epoch: number;
+  stepInEpoch: number;
+  step: number;
+  optimizer: { type: string; t: number };
+  /** All randomness is derived from this seed and the position (epoch, step): nothing else to restore. */
+  random: { seed: number; scheme: string };
+  bestValidationLoss: number | null;
+  badEpochs: number;
+  epochSeconds: number[];
+  trainSeconds: number[];
+  elapsedSeconds: number;
+  lastValidation?: EvalSplitMetrics;
+  variables: number;
+}
+
+const now = () => new Date().toISOString();
+
+/** Start a new run of an experiment file. Configuration and data errors are thrown before a run folder exists. */
+export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<RunOutcome> {
+  const config = loadExperimentFile(req.experimentFile, { set: req.overrides, epochs: req.epochs, backend: req.backend });
+  const backend = await initBackend(config.backend);
+  const data = loadData(config, path.dirname(path.resolve(req.experimentFile)));
+  const runId = newRunId();
+  const runDir = path.join(path.resolve(req.runsRoot), config.name, runId);
+  fs.mkdirSync(runDir, { recursive: true });
+  const t = now();
+  const record: RunRecord = {
+    formatVersion: 1,
+    runId,
+    experiment: config.name,
+    experimentFile: path.resolve(req.experimentFile),
+    status: 'running',
+    config,
+    backend,
+    createdAt: t,
+    updatedAt: t,
+    pid: process.pid,
+    timings: { totalSeconds: 0, epochSeconds: [] },
+    progress: { epoch: 0, step: 0, totalSteps: 0 },
+  };
+  writeJsonAtomic(runFiles.record(runDir), record);
+  return new TrainingSession(config, data, backend, runDir, record, hooks).run(false);
+}
+
+/** Continue a run from its last checkpoint, in the same folder. */
+export async function resumeRun(runDir: string, hooks: EngineHooks): Promise<RunOutcome> {
+  const record = readRunRecord(runDir);
+  if (record.status === 'completed') throw new Error(`${runDir}: the run has already completed; nothing to resume.`);
+  const config = resolveExperiment(record.config, runFiles.record(runDir));
+  const backend = await initBackend(config.backend);
+  if (record.backend && record.backend.name !== backend.name) {
+    hooks.emit({ type: 'log', time: now(), level: 'warn', message: `resuming on backend ${backend.name}, the run started on ${record.backend.name}: metrics may differ slightly from an uninterrupted run.` });
+  }
+  const data = loadData(config, path.dirname(record.experimentFile));
+  Object.assign(record, { status: 'running' as RunStatus, statusReason: undefined, error: undefined, endedAt: undefined, pid: process.pid, backend });
+  writeJsonAtomic(runFiles.record(runDir), record);
+  return new TrainingSession(config, data, backend, runDir, record, hooks).run(true);
+}
+
+class TrainingSession {
+  private readonly model: AutoencoderModel;
+  private readonly vars: tf.Variable[];
+  private readonly optimizer: Optimizer;
+  private readonly stepsPerEpoch: number;
+  private readonly totalSteps: number;
+  private readonly validation: Dataset;
+  private epoch = 0;
+  private stepInEpoch = 0;
+  private step = 0;
+  private bestValidationLoss: number | null = null;
+  private badEpochs = 0;
+  private epochSeconds: number[] = [];
+  private trainSeconds: number[] = [];
+  private elapsedBefore = 0;
+  private lastValidation: EvalSplitMetrics | undefined;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly config: ExperimentConfig,
+    private readonly data: SplitData,
+    private readonly backend: BackendInfo,
+    private readonly runDir: string,
+    private readonly record: RunRecord,
+    private readonly hooks: EngineHooks,
+  ) {
+    this.model = createModel(config, data.train.shape);
+    this.vars = this.model.trainableVariables();
+    this.optimizer = new Optimizer(config.training.optimizer, this.vars);
+    this.stepsPerEpoch = Math.ceil(data.train.n / config.training.batchSize);
+    this.totalSteps = this.stepsPerEpoch * config.training.epochs;
+    this.validation = config.data.binarize === 'dynamic' ? binarizeOnce(data.validation, mixSeed(config.training.seed, Stream.binarize, -1)) : data.validation;
+  }
+
+  private emit(e: EngineEvent): void {
+    fs.appendFileSync(runFiles.metrics(this.runDir), JSON.stringify(e) + '\n');
+    this.hooks.emit(e);
+  }
+
+  private saveRecord(patch: Partial<RunRecord>): void {
+    Object.assign(this.record, patch, { updatedAt: now() });
+    this.record.timings = {
+      totalSeconds: this.elapsedBefore + (Date.now() - this.started) / 1000,
+      epochSeconds: this.epochSeconds.slice(),
+      examplesPerSecond: this.examplesPerSecond(),
+    };
+    this.record.progress = { epoch: this.epoch, step: this.step, totalSteps: this.totalSteps };
+    writeJsonAtomic(runFiles.record(this.runDir), this.record);
+  }
+
+  /** Median training throughput over epochs, the first (warm-up) epoch excluded when there are others. */
+  private examplesPerSecond(): number | undefined {
+    const secs = this.trainSeconds.length > 1 ? this.trainSeconds.slice(1) : this.trainSeconds;
+    if (secs.length === 0) return undefined;
+    const sorted = secs.slice().sort((a, b) => a - b);
+    const mid = sorted[Math.floor(sorted.length / 2)];
+    return this.data.train.n / mid;
+  }
+
+  async run(resume: boolean): Promise<RunOutcome> {
+    try {
+      if (resume) this.restore();
+      else writeFileAtomic(runFiles.metrics(this.runDir), '');
+      this.emit({
+        type: 'started',
+        time: now(),
+        runId: this.record.runId,
+        runDir: this.runDir,
+        resumed: resume,
+        config: this.config,
+        backend: this.backend,
+        data: {
+          exampleShape: this.data.train.shape,
+          train: this.data.train.n,
+          validation: this.data.validation.n,
+          test: this.data.test.n,
+          hasLabels: !!this.data.train.labels,
+          numClasses: numClasses(this.data.train),
+        },
+        parameters: this.model.parameterCount(),
+        stepsPerEpoch: this.stepsPerEpoch,
+        totalSteps: this.totalSteps,
+      });
+      this.saveRecord({ data: { exampleShape: this.data.train.shape, train: this.data.train.n, validation: this.data.validation.n, test: this.data.test.n, hasLabels: !!this.data.train.labels, numClasses: numClasses(this.data.train) }, parameters: this.model.parameterCount() });
+      return await this.loop();
+    } catch (err) {
+      const message = (err as Error).message;
+      if (process.env.VAE_LAB_DEBUG) console.error((err as Error).stack);
+      this.emit({ type: "failed", time: now(), error: message, step: this.step });
+      this.saveRecord({ status: 'failed', error: message, statusReason: message, endedAt: now(), pid: undefined });
+      throw err;
+    } finally {
+      this.model.dispose();
+      this.optimizer.dispose();
+    }
+  }
+
+  private klWeight(step: number): number {
+    return this.config.objective.beta * klScheduleWeight(this.config.objective.klSchedule, step, this.totalSteps);
+  }
+
+  private lr(): number {
+    const t = this.config.training;
+    return learningRateAt(t.optimizer.learningRate, t.lrSchedule, this.epoch, this.step, this.totalSteps);
+  }
+
+  private async loop(): Promise<RunOutcome> {
+    const cfg = this.config;
+    const { batchSize, seed, epochs } = cfg.training;
+    const train = this.data.train;
+    const dim = exampleSize(train.shape);
+    const window = new MetricSums();
+    const epochSums = new MetricSums();
+    let windowStart = Date.now();
+    let windowExamples = 0;
+    let stopReason: string | undefined;
+    try {
+      while (this.epoch < epochs) {
+        const order = permutation(train.n, mixSeed(seed, Stream.shuffle, this.epoch));
+        const epochStart = Date.now();
+        if (this.stepInEpoch > 0) {
+          // Resumed mid-epoch: the epoch's training means cover only the steps run since.
+          epochSums.reset();
+        }
+        while (this.stepInEpoch < this.stepsPerEpoch) {
+          const cancel = this.hooks.cancelReason();
+          if (cancel) return await this.finishCancelled(cancel, window, epochSums);
+          const start = this.stepInEpoch * batchSize;
+          const end = Math.min(train.n, start + batchSize);
+          const b = end - start;
+          const xs = new Float32Array(b * dim);
+          for (let i = 0; i < b; i++) xs.set(train.x.subarray(order[start + i] * dim, (order[start + i] + 1) * dim), i * dim);
+          if (cfg.data.binarize === 'dynamic') binarizeInPlace(xs, mixSeed(seed, Stream.binarize, this.step));
+          this.trainStep(xs, b, window, epochSums);
+          windowExamples += b;
+          this.step++;
+          this.stepInEpoch++;
+          if (this.step % cfg.logging.metricsEvery === 0) {
+            const { scalars } = await window.read();
+            window.reset();
+            this.checkFinite(scalars);
+            const secs = (Date.now() - windowStart) / 1000;
+            this.emit({
+              type: 'step',
+              time: now(),
+              epoch: this.epoch,
+              step: this.step,
+              throughput: secs > 0 ? windowExamples / secs : 0,
+              metrics: { ...(scalars as TermMetrics), beta: this.model.hasKl ? this.klWeight(this.step - 1) : undefined, lr: this.lr() },
+            });
+            windowStart = Date.now();
+            windowExamples = 0;
+          }
+        }
+        const trainSecs = (Date.now() - epochStart) / 1000;
+        const { scalars: trainMetrics } = await epochSums.read();
+        epochSums.reset();
+        this.checkFinite(trainMetrics);
+        const validation = await this.validate();
+        this.checkFinite(validation as Record<string, number>);
+        this.lastValidation = validation;
+        const seconds = (Date.now() - epochStart) / 1000;
+        this.epochSeconds.push(seconds);
+        this.trainSeconds.push(trainSecs);
+        const epochIndex = this.epoch;
+        this.emit({
+          type: 'epoch',
+          time: now(),
+          epoch: epochIndex,
+          step: this.step,
+          seconds,
+          train: trainMetrics as TermMetrics,
+          validation,
+          beta: this.model.hasKl ? this.klWeight(this.step - 1) : undefined,
+          lr: this.lr(),
+        });
+        this.epoch++;
+        this.stepInEpoch = 0;
+        const last = this.epoch === epochs;
+        stopReason = this.earlyStop(validation.loss);
+        if (last || stopReason || this.epoch % cfg.logging.imagesEvery === 0) this.writeImages(epochIndex);
+        if (last || stopReason || this.epoch % cfg.training.checkpointEvery === 0) await this.checkpoint();
+        this.saveRecord({ finalMetrics: validation });
+        if (stopReason) break;
+      }
+      return await this.finishCompleted(stopReason ?? `trained ${epochs} epoch(s)`);
+    } finally {
+      window.reset();
+      epochSums.reset();
+    }
+  }
+
+  private trainStep(xs: Float32Array, b: number, window: MetricSums, epochSums: MetricSums): void {
+    const cfg = this.config;
+    const ctx = { step: this.step, seed: mixSeed(cfg.training.seed, Stream.epsilon, this.step), klWeight: this.klWeight(this.step), totalSteps: this.totalSteps };
+    const lr = this.lr();
+    tf.tidy(() => {
+      const x = tf.tensor(xs, [b, ...this.data.train.shape]);
+      let metrics: Record<string, tf.Scalar> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const t = this.model.terms(x, x, ctx);
+        metrics = { loss: t.loss, ...t.metrics };
+        for (const m of Object.values(metrics)) tf.keep(m);
+        return t.loss;
+      }, this.vars);
+      const norm = this.optimizer.apply(
+        this.vars.map((v) => grads[v.name]),
+        lr,
+        cfg.training.gradClipNorm,
+      );
+      void value;
+      window.add(metrics, b);
+      epochSums.add(metrics, b);
+      for (const m of Object.values(metrics)) m.dispose();
+      norm.dispose();
+    });
+  }
+
+  /** Fail clearly instead of training on with NaN weights; the last good checkpoint stays on disk. */
+  private checkFinite(values: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(values)) {
+      if (typeof v === 'number' && !Number.isFinite(v)) {
+        throw new Error(`diverged at step ${this.step}: ${k} is ${v}. The last good checkpoint is kept; lower the learning rate or set training.gradClipNorm.`);
+      }
+    }
+  }
+
+  private validate(): Promise<EvalSplitMetrics> {
+    return evaluateSplit(this.model, this.validation, {
+      klWeight: this.klWeight(Math.max(0, this.step - 1)),
+      step: this.step,
+      totalSteps: this.totalSteps,
+      seed: this.config.training.seed,
+    });
+  }
+
+  private earlyStop(valLoss: number): string | undefined {
+    const es = this.config.training.earlyStopping;
+    if (!es) return undefined;
+    if (this.bestValidationLoss === null || valLoss < this.bestValidationLoss - es.minDelta) {
+      this.bestValidationLoss = valLoss;
+      this.badEpochs = 0;
+      return undefined;
+    }
+    this.badEpochs++;
+    return this.badEpochs >= es.patience ? `early stopping: validation loss has not improved for ${es.patience} epoch(s)` : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- images
+
+  private writeImages(epoch: number): void {
+    const cfg = this.config;
+    const dir = runFiles.images(this.runDir);
+    const shape = this.data.train.shape;
+    const tag = String(epoch + 1).padStart(3, '0');
+    const g = cfg.logging.gridSize;
+    const val = this.validation;
+    let reconstructions: string | undefined;
+    let samples: string | undefined;
+    const sampleSeed = mixSeed(cfg.training.seed, Stream.sample, 0);
+    if (shape.length === 3 || isSquare(exampleSize(shape))) {
+      const imgShape = shape.length === 3 ? shape : [Math.sqrt(shape[0]), Math.sqrt(shape[0]), 1];
+      const n = Math.min(val.n, Math.floor((g * g) / 2));
+      const rows = Math.ceil(n / g);
+      const { inputs, recon, prior } = tf.tidy(() => {
+        const x = batchTensor(val, 0, n);
+        return { inputs: x.dataSync() as Float32Array, recon: this.model.reconstruct(x).dataSync() as Float32Array, prior: this.model.sample(g * g, sampleSeed).dataSync() as Float32Array };
+      });
+      // Rows alternate: inputs, then their reconstructions underneath.
+      const dim = exampleSize(imgShape);
+      const grid = new Float32Array(rows * 2 * g * dim);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < g; c++) {
+          const k = r * g + c;
+          if (k >= n) continue;
+          grid.set(inputs.subarray(k * dim, (k + 1) * dim), (2 * r * g + c) * dim);
+          grid.set(recon.subarray(k * dim, (k + 1) * dim), ((2 * r + 1) * g + c) * dim);
+        }
+      }
+      reconstructions = `images/reconstructions-epoch-${tag}.png`;
+      writeFileAtomic(path.join(dir, path.basename(reconstructions)), imageGrid(grid, rows * 2 * g, imgShape, g));
+      samples = `images/samples-epoch-${tag}.png`;
+      writeFileAtomic(path.join(dir, path.basename(samples)), imageGrid(prior, g * g, imgShape, g));
+    } else if (exampleSize(shape) === 2) {
+      const n = Math.min(val.n, 2000);
+      const { inputs, recon, prior } = tf.tidy(() => {
+        const x = batchTensor(val, 0, n);
+        return { inputs: x.dataSync() as Float32Array, recon: this.model.reconstruct(x).dataSync() as Float32Array, prior: this.model.sample(n, sampleSeed).dataSync() as Float32Array };
+      });
+      reconstructions = `images/reconstructions-epoch-${tag}.png`;
+      writeFileAtomic(path.join(dir, path.basename(reconstructions)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: recon, color: [31, 119, 180] }]));
+      samples = `images/samples-epoch-${tag}.png`;
+      writeFileAtomic(path.join(dir, path.basename(samples)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: prior, color: [255, 127, 14] }]));
+    }
+    if (reconstructions || samples) this.emit({ type: 'images', time: now(), epoch, step: this.step, reconstructions, samples });
+  }
+
+  // ----------------------------------------------------------------------------------------------- checkpoints
+
+  private checkpointFile(): string {
+    return path.join(runFiles.checkpoints(this.runDir), CHECKPOINT_FILE);
+  }
+
+  private async checkpoint(): Promise<void> {
+    const opt = await this.optimizer.snapshot();
+    const arrays: { spec: { name: string; shape: number[] }; data: Float32Array }[] = [];
+    for (let i = 0; i < this.vars.length; i++) {
+      const v = this.vars[i];
+      arrays.push({ spec: { name: `var${i}:${v.name}`, shape: v.shape }, data: (await v.data()) as Float32Array });
+    }
+    opt.slots.forEach((slots, i) => slots.forEach((s, j) => arrays.push({ spec: { name: `slot${i}.${j}`, shape: this.vars[i].shape }, data: s })));
+    const header: CheckpointHeader = {
+      formatVersion: 1,
+      epoch: this.epoch,
+      stepInEpoch: this.stepInEpoch,
+      step: this.step,
+      optimizer: { type: opt.type, t: opt.t },
+      random: { seed: this.config.training.seed, scheme: 'mixSeed(seed, stream, epoch or step)' },
+      bestValidationLoss: this.bestValidationLoss,
+      badEpochs: this.badEpochs,
+      epochSeconds: this.epochSeconds,
+      trainSeconds: this.trainSeconds,
+      elapsedSeconds: this.elapsedBefore + (Date.now() - this.started) / 1000,
+      lastValidation: this.lastValidation,
+      variables: this.vars.length,
+    };
+    const file = this.checkpointFile();
+    writeCheckpointFile(file, header, arrays);
+    const rel = path.relative(this.runDir, file);
+    this.emit({ type: 'checkpoint', time: now(), epoch: this.epoch, step: this.step, path: rel });
+    this.saveRecord({ lastCheckpoint: { epoch: this.epoch, step: this.step, path: rel } });
+  }
+
+  /** Restore weights, optimizer and position from the checkpoint, and drop metrics logged after it. */
+  private restore(): void {
+    const file = this.checkpointFile();
+    if (!fs.existsSync(file)) {
+      // Interrupted before its first checkpoint: start over in the same folder.
+      writeFileAtomic(runFiles.metrics(this.runDir), '');
+      return;
+    }
+    const { header, arrays } = readCheckpointFile<CheckpointHeader>(file);
+    if (header.variables !== this.vars.length) {
+      throw new Error(`${file}: the checkpoint has ${header.variables} variables, the model ${this.vars.length}; was the experiment changed?`);
+    }
+    loadVariables(this.vars, arrays, file);
+    const slots: Float32Array[][] = [];
+    let k = this.vars.length;
+    const perVar = (arrays.length - this.vars.length) / this.vars.length;
+    for (let i = 0; i < this.vars.length; i++) {
+      slots.push(arrays.slice(k, k + perVar));
+      k += perVar;
+    }
+    this.optimizer.restore({ type: header.optimizer.type as 'adam', t: header.optimizer.t, slots });
+    this.epoch = header.epoch;
+    this.stepInEpoch = header.stepInEpoch;
+    this.step = header.step;
+    this.bestValidationLoss = header.bestValidationLoss;
+    this.badEpochs = header.badEpochs;
+    this.epochSeconds = header.epochSeconds;
+    this.trainSeconds = header.trainSeconds;
+    this.elapsedBefore = header.elapsedSeconds;
+    this.lastValidation = header.lastValidation;
+    // Keep the events up to the checkpoint; what came after it will be produced again.
+    const kept = parseMetricsText(fs.existsSync(runFiles.metrics(this.runDir)) ? fs.readFileSync(runFiles.metrics(this.runDir), 'utf8') : '').filter(
+      (e) => e.type !== 'finished' && e.type !== 'cancelled' && e.type !== 'failed' && !('step' in e && typeof e.step === 'number' && e.step > header.step),
+    );
+    writeFileAtomic(runFiles.metrics(this.runDir), kept.map((e) => JSON.stringify(e) + '\n').join(''));
+  }
+
+  // --------------------------------------------------------------------------------------------------- endings
+
+  private async finishCancelled(reason: string, window: MetricSums, epochSums: MetricSums): Promise<RunOutcome> {
+    window.reset();
+    epochSums.reset();
+    await this.checkpoint();
+    this.emit({ type: 'cancelled', time: now(), epoch: this.epoch, step: this.step, reason });
+    this.saveRecord({ status: 'cancelled', statusReason: reason, endedAt: now(), pid: undefined });
+    return { status: 'cancelled', runDir: this.runDir, record: this.record };
+  }
+
+  private async finishCompleted(reason: string): Promise<RunOutcome> {
+    const modelDir = runFiles.model(this.runDir);
+    await saveLayersModel(this.model.encoder, path.join(modelDir, 'encoder'));
+    await saveLayersModel(this.model.decoder, path.join(modelDir, 'decoder'));
+    writeJsonAtomic(path.join(modelDir, 'vae-lab.json'), {
+      kind: this.config.model.kind,
+      latentDim: this.config.model.latentDim,
+      exampleShape: this.data.train.shape,
+      likelihood: this.config.model.likelihood,
+      /** How to turn decoder outputs into examples: sigmoid for Bernoulli logits, identity for Gaussian means. */
+      outputTransform: this.config.model.likelihood === 'bernoulli' ? 'sigmoid' : 'identity',
+      sigma: this.model.logSigma ? Math.exp((await this.model.logSigma.data())[0]) : this.config.model.sigma,
+      encoderOutputs: this.model.hasKl ? ['z_mean', 'z_log_var'] : ['z'],
+    });
+    const final = this.lastValidation ?? { loss: NaN, recon: NaN };
+    this.emit({ type: 'finished', time: now(), epoch: this.epoch, step: this.step, reason, final, modelDir: path.relative(this.runDir, modelDir) });
+    this.saveRecord({ status: 'completed', statusReason: reason, endedAt: now(), pid: undefined, finalMetrics: final });
+    return { status: 'completed', runDir: this.runDir, record: this.record };
+  }
+}
+
+function isSquare(n: number): boolean {
+  const r = Math.round(Math.sqrt(n));
+  return r * r === n && n >= 16;
+}
+
+function binarizeInPlace(xs: Float32Array, seed: number): void {
+  const rng = new Rng(seed);
+  for (let i = 0; i < xs.length; i++) xs[i] = rng.next() < xs[i] ? 1 : 0;
+}
+
+/** A fixed Bernoulli draw of a split (for validation and test under dynamic binarization). */
+export function binarizeOnce(d: Dataset, seed: number): Dataset {
+  const copy = subset(d, range(0, d.n));
+  binarizeInPlace(copy.x, seed);
+  return copy;
+}
+
+/** Assign checkpoint arrays to variables in order. */
+export function loadVariables(vars: tf.Variable[], arrays: Float32Array[], file: string): void {
+  vars.forEach((v, i) => {
+    if (arrays[i].length !== v.size) throw new Error(`${file}: variable ${i} has ${arrays[i].length} values, the model expects ${v.size}.`);
+    v.assign(tf.tensor(arrays[i], v.shape));
+  });
+}
+
+/** Build the model of a run and load the weights of its latest checkpoint. */
+export async function loadRunModel(
+  runDir: string,
+  adjust?: (c: ExperimentConfig) => void,
+): Promise<{ record: RunRecord; config: ExperimentConfig; model: AutoencoderModel; data: SplitData }> {
+  const record = readRunRecord(runDir);
+  const config = resolveExperiment(record.config, runFiles.record(runDir));
+  adjust?.(config);
+  await initBackend(config.backend);
+  const data = loadData(config, path.dirname(record.experimentFile));
+  const model = createModel(config, data.train.shape);
+  const file = path.join(runFiles.checkpoints(runDir), CHECKPOINT_FILE);
+  const { arrays } = readCheckpointFile<CheckpointHeader>(file);
+  const vars = model.trainableVariables();
+  loadVariables(vars, arrays.slice(0, vars.length), file);
+  return { record, config, model, data };
+}

@@ -165,7 +165,7 @@ const OPTION_DEFAULTS: Partial<Record<DataSource, DataOptions>> = {
 let compiled: ReturnType<Ajv['compile']> | undefined;
 function validator() {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
     compiled = ajv.compile(experimentSchema);
   }
   return compiled;

@@ -82,11 +82,12 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
       throw new BackendError(`the WebAssembly backend could not start (${reason}); VAE Lab does not fall back to the slow "cpu" backend on its own: set "backend": "cpu" to use it.`);
     }
     installWasmMatMulFix();
+    installWasmConv2DBackpropFilter();
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     active = {
       name: 'wasm',
       version: wasmBackend.version_wasm,
-      detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s), transposed-matmul fix`,
+      detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s), transposed-matmul fix, conv filter gradient`,
     };
     return active;
   }
@@ -140,6 +141,54 @@ export function installWasmMatMulFix(): void {
     });
   }
   matMulFixed = true;
+}
+
+let convFilterInstalled = false;
+
+/**
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so the filter gradient of a convolution (and of a
+ * transposed convolution) fails; its Conv3DBackpropFilterV2 gives wrong results for strides > 1, so it cannot
+ * stand in. The filter gradient is itself a convolution:
+ *   dW[kh, kw, ci, co] = sum_{b, oh, ow} xpad[b, oh*s + kh, ow*s + kw, ci] * dy[b, oh, ow, co]
+ * i.e. a 'valid' convolution of xpad^T [Ci, Hp, Wp, B] with dy^T [OH, OW, B, Co] dilated by the stride, cropped
+ * to the kernel size. It runs on wasm's fast Conv2D kernel.
+ */
+export function installWasmConv2DBackpropFilter(): void {
+  if (convFilterInstalled || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
+  const k = (name: string) => {
+    const kernel = tf.getKernel(name, 'wasm');
+    if (!kernel) throw new BackendError(`the wasm ${name} kernel is missing; cannot add Conv2DBackpropFilter.`);
+    return kernel.kernelFunc;
+  };
+  const [pad, transpose, conv2d, slice] = [k('PadV2'), k('Transpose'), k('Conv2D'), k('Slice')];
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as { strides: number | [number, number]; pad: 'same' | 'valid' | number; dataFormat?: string; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number] };
+      if (a.dataFormat && a.dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only.');
+      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad as 'same', a.dimRoundingMode);
+      const [kh, kw, ci, co] = a.filterShape;
+      const p = info.padInfo;
+      const temps: tf.TensorInfo[] = [];
+      const run = (f: tf.KernelFunc, ins: tf.NamedTensorInfoMap, at: object) => {
+        const out = f({ inputs: ins, backend, attrs: at as tf.NamedAttrMap }) as tf.TensorInfo;
+        temps.push(out);
+        return out;
+      };
+      const xp = run(pad, { x }, { paddings: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], constantValue: 0 });
+      const xt = run(transpose, { x: xp }, { perm: [3, 1, 2, 0] });
+      const dyt = run(transpose, { x: dy }, { perm: [1, 2, 0, 3] });
+      const full = run(conv2d, { x: xt, filter: dyt }, { strides: [1, 1], pad: 'valid', dilations: [info.strideHeight, info.strideWidth], dataFormat: 'NHWC' });
+      const cropped = run(slice, { x: full }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] });
+      const dw = transpose({ inputs: { x: cropped }, backend, attrs: { perm: [1, 2, 0, 3] } }) as tf.TensorInfo;
+      const b = backend as { disposeData(id: object): void };
+      for (const t of temps) b.disposeData(t.dataId);
+      return dw;
+    },
+  });
+  convFilterInstalled = true;
 }
 
 export function activeBackend(): BackendInfo | undefined {

@@ -5,6 +5,12 @@ import { Dataset, exampleSize } from './data';
 import { AutoencoderModel } from './models';
 import { mixSeed, Stream } from './rng';
 
+export interface SumsSnapshot {
+  sums: Record<string, number>;
+  perDim?: number[];
+  count: number;
+}
+
 /** Running sums of named scalar tensors, read with one synchronisation when needed. */
 export class MetricSums {
   private sums = new Map<string, tf.Scalar>();
@@ -39,6 +45,20 @@ export class MetricSums {
     }
     const perDim = this.vec ? Array.from(await this.vec.data(), (v) => v / Math.max(1, this.count)) : undefined;
     return { scalars, perDim };
+  }
+
+  /** Raw sums, for a checkpoint taken in the middle of an epoch. */
+  async snapshot(): Promise<SumsSnapshot> {
+    const sums: Record<string, number> = {};
+    for (const [k, v] of this.sums) sums[k] = (await v.data())[0];
+    return { sums, perDim: this.vec ? Array.from(await this.vec.data()) : undefined, count: this.count };
+  }
+
+  restore(s: SumsSnapshot): void {
+    this.reset();
+    for (const [k, v] of Object.entries(s.sums)) this.sums.set(k, tf.keep(tf.scalar(v)));
+    if (s.perDim) this.vec = tf.keep(tf.tensor1d(s.perDim));
+    this.count = s.count;
   }
 
   reset(): void {

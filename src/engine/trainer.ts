@@ -9,7 +9,7 @@ import type { BackendInfo, EngineEvent, EvalSplitMetrics, RunStatus, TermMetrics
 import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { initBackend } from './backend';
 import { Dataset, exampleSize, loadData, numClasses, SplitData, subset, range } from './data';
-import { batchTensor, evaluateSplit, MetricSums } from './evaluate';
+import { batchTensor, evaluateSplit, MetricSums, SumsSnapshot } from './evaluate';
 import { loadExperimentFile } from './experiment';
 import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
@@ -55,6 +55,8 @@ interface CheckpointHeader {
   elapsedSeconds: number;
   lastValidation?: EvalSplitMetrics;
   variables: number;
+  /** Partial sums of the current logging window and epoch, so that a mid-epoch resume reports the same means. */
+  sums: { window: SumsSnapshot; epoch: SumsSnapshot };
 }
 
 const now = () => new Date().toISOString();
@@ -118,6 +120,9 @@ class TrainingSession {
   private elapsedBefore = 0;
   private lastValidation: EvalSplitMetrics | undefined;
   private readonly started = Date.now();
+  private readonly window = new MetricSums();
+  private readonly epochSums = new MetricSums();
+  private restoredSums: CheckpointHeader['sums'] | undefined;
 
   constructor(
     private readonly config: ExperimentConfig,
@@ -212,8 +217,12 @@ class TrainingSession {
     const { batchSize, seed, epochs } = cfg.training;
     const train = this.data.train;
     const dim = exampleSize(train.shape);
-    const window = new MetricSums();
-    const epochSums = new MetricSums();
+    const { window, epochSums } = this;
+    if (this.restoredSums) {
+      window.restore(this.restoredSums.window);
+      epochSums.restore(this.restoredSums.epoch);
+      this.restoredSums = undefined;
+    }
     let windowStart = Date.now();
     let windowExamples = 0;
     let stopReason: string | undefined;
@@ -221,13 +230,9 @@ class TrainingSession {
       while (this.epoch < epochs) {
         const order = permutation(train.n, mixSeed(seed, Stream.shuffle, this.epoch));
         const epochStart = Date.now();
-        if (this.stepInEpoch > 0) {
-          // Resumed mid-epoch: the epoch's training means cover only the steps run since.
-          epochSums.reset();
-        }
         while (this.stepInEpoch < this.stepsPerEpoch) {
           const cancel = this.hooks.cancelReason();
-          if (cancel) return await this.finishCancelled(cancel, window, epochSums);
+          if (cancel) return await this.finishCancelled(cancel);
           const start = this.stepInEpoch * batchSize;
           const end = Math.min(train.n, start + batchSize);
           const b = end - start;
@@ -426,6 +431,7 @@ class TrainingSession {
       elapsedSeconds: this.elapsedBefore + (Date.now() - this.started) / 1000,
       lastValidation: this.lastValidation,
       variables: this.vars.length,
+      sums: { window: await this.window.snapshot(), epoch: await this.epochSums.snapshot() },
     };
     const file = this.checkpointFile();
     writeCheckpointFile(file, header, arrays);
@@ -464,6 +470,7 @@ class TrainingSession {
     this.trainSeconds = header.trainSeconds;
     this.elapsedBefore = header.elapsedSeconds;
     this.lastValidation = header.lastValidation;
+    this.restoredSums = header.sums;
     // Keep the events up to the checkpoint; what came after it will be produced again.
     const kept = parseMetricsText(fs.existsSync(runFiles.metrics(this.runDir)) ? fs.readFileSync(runFiles.metrics(this.runDir), 'utf8') : '').filter(
       (e) => e.type !== 'finished' && e.type !== 'cancelled' && e.type !== 'failed' && !('step' in e && typeof e.step === 'number' && e.step > header.step),
@@ -473,9 +480,7 @@ class TrainingSession {
 
   // --------------------------------------------------------------------------------------------------- endings
 
-  private async finishCancelled(reason: string, window: MetricSums, epochSums: MetricSums): Promise<RunOutcome> {
-    window.reset();
-    epochSums.reset();
+  private async finishCancelled(reason: string): Promise<RunOutcome> {
     await this.checkpoint();
     this.emit({ type: 'cancelled', time: now(), epoch: this.epoch, step: this.step, reason });
     this.saveRecord({ status: 'cancelled', statusReason: reason, endedAt: now(), pid: undefined });

@@ -18,7 +18,7 @@ export class Optimizer {
 
   constructor(readonly cfg: OptimizerConfig, private readonly vars: tf.Variable[]) {
     const perVar = cfg.type === 'sgd' ? (cfg.momentum > 0 ? 1 : 0) : cfg.type === 'rmsprop' ? (cfg.momentum > 0 ? 2 : 1) : 2;
-    this.slots = vars.map((v) => Array.from({ length: perVar }, () => tf.variable(tf.zerosLike(v), false)));
+    this.slots = vars.map((v) => Array.from({ length: perVar }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
   }
 
   /**
@@ -81,7 +81,7 @@ export class Optimizer {
       throw new Error(`checkpoint optimizer state (${snap.type}, ${snap.slots.length} variables) does not match the experiment (${this.cfg.type}, ${this.slots.length}).`);
     }
     this.t = snap.t;
-    snap.slots.forEach((arrs, i) => arrs.forEach((a, j) => this.slots[i][j].assign(tf.tensor(a, this.slots[i][j].shape))));
+    tf.tidy(() => snap.slots.forEach((arrs, i) => arrs.forEach((a, j) => this.slots[i][j].assign(tf.tensor(a, this.slots[i][j].shape)))));
   }
 
   dispose(): void {

@@ -231,6 +231,9 @@ class TrainingSession {
         const order = permutation(train.n, mixSeed(seed, Stream.shuffle, this.epoch));
         const epochStart = Date.now();
         while (this.stepInEpoch < this.stepsPerEpoch) {
+          // Let signals and IPC messages (cancel) in: they arrive as macrotasks, which a loop of awaited
+          // microtasks would starve.
+          await yieldToEventLoop();
           const cancel = this.hooks.cancelReason();
           if (cancel) return await this.finishCancelled(cancel);
           const start = this.stepInEpoch * batchSize;
@@ -508,6 +511,10 @@ class TrainingSession {
   }
 }
 
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function isSquare(n: number): boolean {
   const r = Math.round(Math.sqrt(n));
   return r * r === n && n >= 16;
@@ -529,7 +536,7 @@ export function binarizeOnce(d: Dataset, seed: number): Dataset {
 export function loadVariables(vars: tf.Variable[], arrays: Float32Array[], file: string): void {
   vars.forEach((v, i) => {
     if (arrays[i].length !== v.size) throw new Error(`${file}: variable ${i} has ${arrays[i].length} values, the model expects ${v.size}.`);
-    v.assign(tf.tensor(arrays[i], v.shape));
+    tf.tidy(() => v.assign(tf.tensor(arrays[i], v.shape)));
   });
 }
 

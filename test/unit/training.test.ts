@@ -193,6 +193,16 @@ test('ae, beta-vae with capacity, a conv network and a learned Gaussian on toy2d
   }
 });
 
+test('training, cancelling, resuming and evaluating leave no tensors behind', async () => {
+  const dir = tmpDir('leak');
+  const file = experiment(dir, tiny('leaky', { model: { latentDim: 4, encoder: { hidden: [32] }, likelihood: 'gaussian-learned' }, data: { source: 'mnist', options: { limit: 300 } } }));
+  const before = tf.memory().numTensors;
+  const cut = await startRun({ experimentFile: file, runsRoot: path.join(dir, 'runs') }, collectingHooks(3));
+  await resumeRun(cut.runDir, collectingHooks());
+  await evaluateRun(cut.runDir, { samples: 2 });
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test('eval writes eval.json with the test ELBO for L samples', async () => {
   const dir = tmpDir('eval');
   const out = await startRun({ experimentFile: experiment(dir, tiny('evaluated')), runsRoot: path.join(dir, 'runs') }, collectingHooks());

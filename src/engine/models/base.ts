@@ -37,7 +37,7 @@ export abstract class AutoencoderModel {
   constructor(readonly config: ExperimentConfig, readonly exampleShape: number[]) {
     this.latentDim = config.model.latentDim;
     const m = config.model;
-    if (m.likelihood === 'gaussian-learned') this.logSigma = tf.variable(tf.scalar(Math.log(m.sigma)), true, undefined, 'float32');
+    if (m.likelihood === 'gaussian-learned') this.logSigma = tf.tidy(() => tf.variable(tf.scalar(Math.log(m.sigma)), true, undefined, 'float32'));
   }
 
   /** log p(target | decoder output), per example. */

@@ -1,0 +1,113 @@
+// The `vae-lab` command line as users run it: the esbuild bundle dist/cli.js in a child process.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { readMetrics, readRunRecord } from '../../src/core/runFolder';
+import { REPO, tmpDir, writeJson } from './helpers';
+
+const CLI = path.join(REPO, 'dist', 'cli.js');
+
+function cli(args: string[], cwd = REPO) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const noStack = (s: string) => !/^\s+at /m.test(s);
+
+test('the CLI bundle exists and starts with a shebang (package.json bin)', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+  assert.equal(pkg.bin['vae-lab'], 'dist/cli.js');
+  assert.ok(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node'));
+  assert.equal(cli(['--help']).code, 0);
+});
+
+test('validate: 0 for valid files, 2 with one line per problem naming file and pointer', () => {
+  const dir = tmpDir('cli-validate');
+  const good = cli(['validate', 'examples/mnist-vae.vae.json']);
+  assert.equal(good.code, 0);
+  assert.match(good.stdout, /valid \(vae, mnist, 10 epochs\)/);
+  const bad = writeJson(path.join(dir, 'bad.vae.json'), { name: 'bad', training: { batchSize: 0, lr: 1 } });
+  const r = cli(['validate', bad]);
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.ok(lines.some((l) => l === `${bad}: /training/batchSize: must be at least 1.`), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith(`${bad}: /training/lr: unknown field "lr"`)), r.stderr);
+  assert.ok(noStack(r.stderr));
+});
+
+test('train: invalid input exits 2 with a clear line and writes no run folder', () => {
+  const dir = tmpDir('cli-bad');
+  const syntax = path.join(dir, 'syntax.vae.json');
+  fs.writeFileSync(syntax, '{ "name": "s", }');
+  let r = cli(['train', syntax, '--out', path.join(dir, 'runs')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /syntax\.vae\.json: \(document\): is not valid JSON at line 1, column 16/);
+  const missing = writeJson(path.join(dir, 'missing.vae.json'), { name: 'm', data: { source: 'idx', path: 'nowhere.idx' } });
+  r = cli(['train', missing, '--out', path.join(dir, 'runs')]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), `vae-lab: ${path.join(dir, 'nowhere.idx')}: file not found.`);
+  r = cli(['train', missing, '--epochs', 'many']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--epochs must be a whole number/);
+  r = cli(['train', path.join(dir, 'absent.vae.json')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /absent\.vae\.json: \(document\): file not found\./);
+  r = cli(['frobnicate']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command "frobnicate"/);
+  assert.ok(!fs.existsSync(path.join(dir, 'runs')), 'nothing was written');
+  assert.ok(noStack(r.stderr));
+});
+
+test('train, eval and resume through the CLI; SIGTERM ends as cancelled with a checkpoint', async () => {
+  const dir = tmpDir('cli-train');
+  const file = writeJson(path.join(dir, 'small.vae.json'), {
+    name: 'small',
+    data: { source: 'mnist', options: { limit: 1000 } },
+    model: { latentDim: 4, encoder: { hidden: [64] } },
+    training: { epochs: 3, batchSize: 32 },
+    logging: { metricsEvery: 5 },
+  });
+  const runs = path.join(dir, 'runs');
+  const r = cli(['train', file, '--out', runs, '--epochs', '1', '--backend', 'wasm', '--set', 'training.seed=3']);
+  assert.equal(r.code, 0, r.stderr);
+  const runDir = r.stdout.trim().split('\n').pop()!;
+  assert.equal(path.dirname(runDir), path.join(runs, 'small'));
+  assert.match(r.stderr, /on backend wasm 4\.22\.0/);
+  assert.match(r.stderr, /epoch 1\/1 +train loss [\d.]+ +val loss [\d.]+ +val ELBO -[\d.]+/);
+  const rec = readRunRecord(runDir);
+  assert.equal(rec.status, 'completed');
+  assert.equal(rec.config.training.epochs, 1);
+  assert.equal(rec.config.training.seed, 3);
+
+  const e = cli(['eval', runDir, '--samples', '5']);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stdout, /test ELBO \(L=5\), nats\s+-[\d.]+/);
+  assert.ok(fs.existsSync(path.join(runDir, 'eval.json')));
+  assert.equal(cli(['resume', runDir]).code, 2, 'a completed run cannot be resumed');
+
+  // A longer run, stopped with SIGTERM once it is under way.
+  const child = spawn(process.execPath, [CLI, 'train', file, '--out', runs, '--json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const code = await new Promise<number | null>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"type":"step"') && !child.killed) child.kill('SIGTERM');
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  assert.equal(code, 130);
+  const started = JSON.parse(out.split('\n')[0]);
+  const cancelled = readRunRecord(started.runDir);
+  assert.equal(cancelled.status, 'cancelled');
+  assert.ok(cancelled.lastCheckpoint);
+  const resumed = cli(['resume', started.runDir]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /^Resuming small/m);
+  const events = readMetrics(started.runDir);
+  assert.equal(events.filter((ev) => ev.type === 'epoch').length, 3);
+  assert.equal(readRunRecord(started.runDir).status, 'completed');
+});

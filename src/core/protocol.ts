@@ -49,6 +49,8 @@ export type EngineEvent =
       runId: string;
       runDir: string;
       resumed: boolean;
+      /** Global step the run starts from (non-zero when resumed). */
+      step: number;
       config: ExperimentConfig;
       backend: BackendInfo;
       data: DataShapes;

@@ -93,6 +93,7 @@ export class TerminalReporter {
     switch (e.type) {
       case 'started': {
         this.totalSteps = e.totalSteps;
+        this.startStep = e.step;
         this.epochs = e.config.training.epochs;
         this.startTime = Date.now();
         const d = e.data;
@@ -102,7 +103,6 @@ export class TerminalReporter {
         break;
       }
       case 'step':
-        if (this.startStep === 0 && e.step > 0 && this.lastLoss === undefined) this.startStep = e.step - 1;
         this.lastLoss = e.metrics.loss;
         this.lastThroughput = e.throughput;
         this.bar(e.step, e.epoch);

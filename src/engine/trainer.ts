@@ -175,6 +175,7 @@ class TrainingSession {
         runId: this.record.runId,
         runDir: this.runDir,
         resumed: resume,
+        step: this.step,
         config: this.config,
         backend: this.backend,
         data: {

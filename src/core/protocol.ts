@@ -42,6 +42,19 @@ export interface EvalSplitMetrics extends TermMetrics {
   klPerDim?: number[];
 }
 
+/** Result of evaluating a run on its test set (also written to eval.json). */
+export interface EvalResult {
+  runId: string;
+  experiment: string;
+  split: 'test';
+  examples: number;
+  /** Monte Carlo samples L used for the ELBO (0 for models without one). */
+  samples: number;
+  metrics: EvalSplitMetrics;
+  backend: string;
+  time: string;
+}
+
 export type EngineEvent =
   | {
       type: 'started';
@@ -91,7 +104,8 @@ export type EngineEvent =
   | { type: 'log'; time: string; level: 'info' | 'warn'; message: string }
   | { type: 'finished'; time: string; epoch: number; step: number; reason: string; final: EvalSplitMetrics; modelDir: string }
   | { type: 'cancelled'; time: string; epoch: number; step: number; reason: string }
-  | { type: 'failed'; time: string; error: string; step?: number };
+  | { type: 'failed'; time: string; error: string; step?: number }
+  | { type: 'evaluated'; time: string; runDir: string; result: EvalResult };
 
 export type EngineEventType = EngineEvent['type'];
 
@@ -99,6 +113,7 @@ export type EngineEventType = EngineEvent['type'];
 export type HostMessage =
   | { type: 'train'; experimentFile: string; runsRoot: string; overrides: string[]; epochs?: number; backend?: string }
   | { type: 'resume'; runDir: string }
+  | { type: 'evaluate'; runDir: string; samples?: number }
   | { type: 'cancel'; reason?: string };
 
 export function isEngineEvent(v: unknown): v is EngineEvent {
@@ -113,7 +128,8 @@ export function isEngineEvent(v: unknown): v is EngineEvent {
     t === 'log' ||
     t === 'finished' ||
     t === 'cancelled' ||
-    t === 'failed'
+    t === 'failed' ||
+    t === 'evaluated'
   );
 }
 
@@ -125,6 +141,8 @@ export function isHostMessage(v: unknown): v is HostMessage {
       return typeof m.experimentFile === 'string' && typeof m.runsRoot === 'string' && Array.isArray(m.overrides);
     case 'resume':
       return typeof m.runDir === 'string';
+    case 'evaluate':
+      return typeof m.runDir === 'string' && (m.samples === undefined || (Number.isInteger(m.samples) && (m.samples as number) > 0));
     case 'cancel':
       return m.reason === undefined || typeof m.reason === 'string';
     default:

@@ -3,6 +3,7 @@
 // run as cancelled.
 import { ConfigError, formatIssue } from '../core/config';
 import { EngineEvent, HostMessage, isHostMessage } from '../core/protocol';
+import { evaluateRun } from './evalRun';
 import { EngineHooks, resumeRun, startRun } from './trainer';
 
 let cancel: string | undefined;
@@ -24,8 +25,11 @@ async function handle(msg: HostMessage): Promise<void> {
   try {
     if (msg.type === 'train') {
       await startRun({ experimentFile: msg.experimentFile, runsRoot: msg.runsRoot, overrides: msg.overrides, epochs: msg.epochs, backend: msg.backend as never }, hooks);
-    } else {
+    } else if (msg.type === 'resume') {
       await resumeRun(msg.runDir, hooks);
+    } else {
+      const result = await evaluateRun(msg.runDir, { samples: msg.samples });
+      send({ type: 'evaluated', time: new Date().toISOString(), runDir: msg.runDir, result });
     }
     process.exitCode = 0;
   } catch (err) {

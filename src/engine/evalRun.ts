@@ -1,24 +1,14 @@
 // `vae-lab eval <run folder>`: evaluate a trained run on its test set and write eval.json.
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import type { EvalSplitMetrics } from '../core/protocol';
+import type { EvalResult } from '../core/protocol';
 import { runFiles, writeJsonAtomic } from '../core/runFolder';
 import { activeBackend } from './backend';
 import { evaluateSplit } from './evaluate';
 import { mixSeed, Stream } from './rng';
 import { binarizeOnce, loadRunModel } from './trainer';
 
-export interface EvalResult {
-  runId: string;
-  experiment: string;
-  split: 'test';
-  examples: number;
-  /** Monte Carlo samples L used for the ELBO. */
-  samples: number;
-  metrics: EvalSplitMetrics;
-  backend: string;
-  time: string;
-}
+export type { EvalResult };
 
 export async function evaluateRun(runDir: string, opts: { samples?: number } = {}): Promise<EvalResult> {
   const { record, config, model, data } = await loadRunModel(runDir, (c) => {

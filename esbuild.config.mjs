@@ -35,6 +35,8 @@ const builds = nodeEntries.map((e) => ({
   outfile: `dist/${e.out}.js`,
   platform: 'node',
   format: 'cjs',
+  // Prefer ES modules: jsonc-parser's UMD build requires its parts dynamically, which a bundle cannot follow.
+  mainFields: ['module', 'main'],
   // tfjs-node is optional and loaded only when installed; the mnist package is only read to build the cache.
   external: ['vscode', '@tensorflow/tfjs-node', 'mnist'],
   banner: e.banner ? { js: e.banner } : undefined,

@@ -440,8 +440,9 @@ class TrainingSession {
     const file = this.checkpointFile();
     writeCheckpointFile(file, header, arrays);
     const rel = path.relative(this.runDir, file);
-    this.emit({ type: 'checkpoint', time: now(), epoch: this.epoch, step: this.step, path: rel });
+    // Record it before announcing it: whoever sees the event can rely on run.json naming the checkpoint.
     this.saveRecord({ lastCheckpoint: { epoch: this.epoch, step: this.step, path: rel } });
+    this.emit({ type: 'checkpoint', time: now(), epoch: this.epoch, step: this.step, path: rel });
   }
 
   /** Restore weights, optimizer and position from the checkpoint, and drop metrics logged after it. */

@@ -7,6 +7,12 @@ export function runMochaIn(dir: string, timeoutMs: number): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: timeoutMs, color: false, reporter: 'spec' });
   for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(dir, f));
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
+    const runner = mocha.run((failures) => {
+      // The launcher (test/integration/run.mjs) adds these counts up for its closing line.
+      const out = process.env.VAE_LAB_TEST_RESULTS;
+      if (out) fs.appendFileSync(out, JSON.stringify({ suite: path.basename(dir), passed: runner.stats?.passes ?? 0, failed: failures }) + '\n');
+      if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
+      else resolve();
+    });
   });
 }

@@ -5,7 +5,7 @@
 // headless VS Code: code-server from npm, driven by Playwright and Debian's chromium (scripts/headless-vscode.mjs).
 // Expects `npm run build` and `tsc -p .` to have run (npm test does both).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,16 @@ const OUT = join(REPO, 'out', 'test', 'integration');
 const HEADLESS = join(REPO, 'scripts', 'headless-vscode.mjs');
 const ARTIFACTS = join(REPO, 'test-artifacts');
 const args = new Set(process.argv.slice(2));
+// Each suite appends {suite, passed, failed} here (see mochaIndex.ts); the closing line adds them up.
+const RESULTS = join(mkdtempSync(join(tmpdir(), 'vae-lab-results-')), 'results.jsonl');
+process.env.VAE_LAB_TEST_RESULTS = RESULTS;
+
+function closingLine() {
+  const rows = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const passed = rows.reduce((s, r) => s + r.passed, 0);
+  const failed = rows.reduce((s, r) => s + r.failed, 0);
+  console.log(`integration: ${passed} passed, ${failed} failed`);
+}
 const host = process.env.VAE_LAB_TEST_HOST ?? 'auto'; // auto | electron | headless
 
 /** A fresh workspace: the examples plus two small experiments the tests train. */
@@ -39,6 +49,7 @@ function prepareWorkspace(name) {
 
 function check(r, what) {
   if (r.status !== 0) {
+    closingLine();
     console.error(`${what} failed (exit ${r.status ?? r.signal})`);
     process.exit(r.status || 1);
   }
@@ -82,7 +93,8 @@ async function main() {
   headless(['run', '--install-extension', vsix, '--extensionTestsPath', join(OUT, 'vsix', 'index'), '--workspace', prepareWorkspace('vsix'), '--screenshot-dir', join(ARTIFACTS, 'integration-vsix')], 'the package suite');
 }
 
-main().catch((err) => {
+main().then(closingLine, (err) => {
+  closingLine();
   console.error(err.stack ?? String(err));
   process.exit(1);
 });

@@ -1,0 +1,579 @@
+#!/usr/bin/env node
+// Headless VS Code for extension integration tests, without network access to VS Code's own servers.
+//
+// `@vscode/test-electron` downloads VS Code at test time, which cannot work here. code-server (from npm) ships the
+// same VS Code (4.100.3 = VS Code 1.100.3) with a plain-Node extension host; its web workbench, driven by
+// Debian's chromium through playwright-core, can run an extension test suite exactly as `code --extensionTestsPath`
+// would, and reports the suite's exit code to the page.
+//
+//   node scripts/headless-vscode.mjs install
+//       Installs (idempotently, cached under .vscode-test/) Debian's chromium, libkrb5-dev and ripgrep, and
+//       code-server with its native modules rebuilt for this Node.
+//
+//   node scripts/headless-vscode.mjs run --extensionTestsPath ABS_INDEX [--extensionDevelopmentPath ABS]
+//       [--workspace ABS_FOLDER] [--install-extension FILE.vsix] [--timeout-ms N] [--screenshot-dir DIR]
+//       [--logs-dir DIR]
+//       Runs the suite (a CommonJS module, with or without its .js, exporting `run(): Promise<void>`) in code-server's
+//       extension host, against the extension at extensionDevelopmentPath and/or the one installed from the .vsix,
+//       with ABS_FOLDER open (else an empty window). Prints the workbench's log (the extension host's console
+//       included) and exits with the suite's code: 0 if run() resolved, 1 if it rejected. Exits 1 on a timeout
+//       (default 15 min) or a harness failure, 128+N on signal N. --screenshot-dir gets final.png of the window at
+//       the end; --logs-dir gets code-server's output and the server's and workbench's log files.
+//
+// Only Node built-ins and playwright-core (a devDependency) are used. Code-server is started with process.execPath,
+// so its extension host runs in the same Node as this script.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const CODE_SERVER_VERSION = '4.100.3';
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CACHE_DIR = path.join(REPO_ROOT, '.vscode-test', `code-server-${CODE_SERVER_VERSION}`);
+const CODE_SERVER_DIR = path.join(CACHE_DIR, 'node_modules', 'code-server');
+const VSCODE_DIR = path.join(CODE_SERVER_DIR, 'lib', 'vscode');
+const CODE_SERVER_ENTRY = path.join(CODE_SERVER_DIR, 'out', 'node', 'entry.js');
+const INSTALL_MARKER = path.join(CACHE_DIR, '.install-complete');
+const CHROMIUM = '/usr/bin/chromium';
+const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'ripgrep'];
+
+// Native modules that `--ignore-scripts` left unbuilt: VS Code server's, and code-server's own (argon2, for
+// password auth; loaded at startup even with `--auth none`).
+const VSCODE_NATIVE_MODULES = ['node-pty', '@parcel/watcher', 'native-watchdog', 'kerberos', '@vscode/spdlog'];
+const CODE_SERVER_NATIVE_MODULES = ['argon2'];
+
+const DEFAULT_TIMEOUT_MS = 15 * 60 * 1000;
+
+class HarnessError extends Error {}
+
+function log(message) {
+  console.log(`[headless-vscode] ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// install
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Runs a command to completion with inherited output; throws a HarnessError naming the step if it fails. */
+function runStep(description, command, args, options = {}) {
+  log(`${description}: ${command} ${args.join(' ')}${options.cwd ? `  (in ${options.cwd})` : ''}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  if (result.error) throw new HarnessError(`${description} failed to start: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new HarnessError(`${description} failed (${command} exited with ${result.status ?? result.signal})`);
+  }
+}
+
+function isAptPackageInstalled(name) {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.trim() === 'install ok installed';
+}
+
+function ensureAptPackages() {
+  const missing = APT_PACKAGES.filter((name) => !isAptPackageInstalled(name));
+  if (missing.length === 0) {
+    log(`apt packages present: ${APT_PACKAGES.join(', ')}`);
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    throw new HarnessError(`missing apt packages (${missing.join(', ')}); run this as root or install them yourself`);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  runStep('apt-get update', 'apt-get', ['update'], { env });
+  runStep('apt-get install', 'apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
+}
+
+/** Throws unless every module loads in this Node when required from `dir` (i.e. its native binding was built). */
+function checkModulesLoad(dir, modules) {
+  for (const name of modules) {
+    const result = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(name)})`], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      throw new HarnessError(`native module ${name} does not load after npm rebuild (in ${dir}):\n${result.stderr}`);
+    }
+  }
+}
+
+function isCodeServerInstalled() {
+  return fs.existsSync(INSTALL_MARKER) && fs.existsSync(CODE_SERVER_ENTRY);
+}
+
+function ensureCodeServer() {
+  if (isCodeServerInstalled()) {
+    log(`code-server ${CODE_SERVER_VERSION} already installed in ${path.relative(REPO_ROOT, CACHE_DIR)}`);
+    return;
+  }
+  // This does by hand what code-server's postinstall.sh would (it needs network for prebuilt binaries). Every step
+  // is idempotent, so an install interrupted half-way is simply redone on the next call.
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  fs.writeFileSync(
+    path.join(CACHE_DIR, 'package.json'),
+    JSON.stringify({ private: true, dependencies: { 'code-server': CODE_SERVER_VERSION } }, null, 2) + '\n',
+  );
+  // `npm rebuild` must run the named packages' build scripts whatever the environment's npm config says (npm 11
+  // only warns that they are "not yet covered by allowScripts"; checkModulesLoad proves they were built); `yes`
+  // keeps any npx in those scripts from prompting.
+  const env = { ...process.env, npm_config_yes: 'true', npm_config_ignore_scripts: 'false' };
+  const npm = (description, cwd, ...args) => runStep(description, 'npm', args, { cwd, env });
+  const extensionsDir = path.join(VSCODE_DIR, 'extensions');
+
+  npm('install code-server', CACHE_DIR, 'install', '--ignore-scripts');
+  npm('install VS Code server dependencies', VSCODE_DIR, 'install', '--omit=dev', '--ignore-scripts');
+  // The built-in extensions share one dependency (typescript, for the TS/JS language features).
+  npm('install built-in extension dependencies', extensionsDir, 'install', '--omit=dev', '--ignore-scripts');
+  npm('build VS Code native modules', VSCODE_DIR, 'rebuild', ...VSCODE_NATIVE_MODULES);
+  checkModulesLoad(VSCODE_DIR, VSCODE_NATIVE_MODULES);
+  // npm hoisted code-server's own dependencies into CACHE_DIR/node_modules, so argon2 is rebuilt from there.
+  npm('build code-server native modules', CACHE_DIR, 'rebuild', ...CODE_SERVER_NATIVE_MODULES);
+  checkModulesLoad(CODE_SERVER_DIR, CODE_SERVER_NATIVE_MODULES);
+
+  // @vscode/ripgrep's postinstall downloads rg; Debian's is used instead (workspace search and findFiles need it).
+  const rgTarget = path.join(VSCODE_DIR, 'node_modules', '@vscode', 'ripgrep', 'bin', 'rg');
+  fs.mkdirSync(path.dirname(rgTarget), { recursive: true });
+  fs.copyFileSync('/usr/bin/rg', rgTarget);
+  fs.chmodSync(rgTarget, 0o755);
+
+  // VS Code and extensions look for unpacked modules (ripgrep, wasm files) in node_modules.asar.
+  symlink('node_modules', path.join(VSCODE_DIR, 'node_modules.asar'));
+  // The `code` CLI and browser helper of the integrated terminal.
+  symlink('code-linux.sh', path.join(VSCODE_DIR, 'bin', 'remote-cli', 'code-server'));
+  symlink('browser-linux.sh', path.join(VSCODE_DIR, 'bin', 'helpers', 'browser.sh'));
+
+  fs.writeFileSync(INSTALL_MARKER, `code-server ${CODE_SERVER_VERSION} installed ${new Date().toISOString()}\n`);
+  log(`code-server ${CODE_SERVER_VERSION} installed in ${path.relative(REPO_ROOT, CACHE_DIR)}`);
+}
+
+/** Creates (or replaces) a relative symlink at `link` pointing to `target`. */
+function symlink(target, link) {
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.symlinkSync(target, link);
+}
+
+async function install() {
+  const started = Date.now();
+  ensureAptPackages();
+  ensureCodeServer();
+  log(`install done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// run
+// ---------------------------------------------------------------------------------------------------------------
+
+// The test profile: no trust prompt, no telemetry, no welcome or walkthrough editors, no extension updates.
+const TEST_USER_SETTINGS = {
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'workbench.startupEditor': 'none',
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.ignoreRecommendations': true,
+  'update.mode': 'none',
+  // A workspace inside this repository would otherwise get a notification offering to open the parent repository.
+  'git.openRepositoryInParentFolders': 'never',
+};
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function parseRunArgs(args) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        extensionDevelopmentPath: { type: 'string' },
+        extensionTestsPath: { type: 'string' },
+        workspace: { type: 'string' },
+        'install-extension': { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        'screenshot-dir': { type: 'string' },
+        'logs-dir': { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new HarnessError(`run: ${error.message}`);
+  }
+  const options = {
+    developmentPath: values.extensionDevelopmentPath,
+    testsPath: values.extensionTestsPath,
+    workspace: values.workspace,
+    vsix: values['install-extension'] && path.resolve(values['install-extension']),
+    timeoutMs: values['timeout-ms'] === undefined ? DEFAULT_TIMEOUT_MS : Number(values['timeout-ms']),
+    screenshotDir: values['screenshot-dir'] && path.resolve(values['screenshot-dir']),
+    logsDir: values['logs-dir'] && path.resolve(values['logs-dir']),
+  };
+  if (!options.testsPath) throw new HarnessError('run: --extensionTestsPath is required');
+  if (!options.developmentPath && !options.vsix) {
+    throw new HarnessError('run: give --extensionDevelopmentPath, --install-extension, or both');
+  }
+  for (const [flag, value] of [
+    ['--extensionDevelopmentPath', options.developmentPath],
+    ['--extensionTestsPath', options.testsPath],
+    ['--workspace', options.workspace],
+  ]) {
+    if (value !== undefined && !path.isAbsolute(value)) {
+      throw new HarnessError(`run: ${flag} must be an absolute path, not ${value}`);
+    }
+  }
+  // The extension host require()s the tests module, so "suite/index" and "suite/index.js" both name it.
+  if (!fs.existsSync(options.testsPath) && !fs.existsSync(`${options.testsPath}.js`)) {
+    throw new HarnessError(`run: no tests module at ${options.testsPath}(.js)`);
+  }
+  for (const [flag, value] of [
+    ['--extensionDevelopmentPath', options.developmentPath],
+    ['--workspace', options.workspace],
+    ['--install-extension', options.vsix],
+  ]) {
+    if (value !== undefined && !fs.existsSync(value)) throw new HarnessError(`run: ${flag} does not exist: ${value}`);
+  }
+  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs <= 0) {
+    throw new HarnessError(`run: --timeout-ms must be a positive integer, not ${values['timeout-ms']}`);
+  }
+  return options;
+}
+
+/** A port free right now (code-server then binds it; another process taking it in between is unlikely). */
+async function freePort() {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** The arguments code-server needs to use only the temporary profile (never ~/.config/code-server or ~/.local). */
+function profileArgs(profile) {
+  const { config, userDataDir, extensionsDir } = profile;
+  return ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+}
+
+function createProfile(root) {
+  const profile = {
+    config: path.join(root, 'config.yaml'),
+    userDataDir: path.join(root, 'user-data'),
+    extensionsDir: path.join(root, 'extensions'),
+  };
+  // Without a config file code-server would write one with a generated password.
+  fs.writeFileSync(profile.config, 'auth: none\ncert: false\n');
+  fs.mkdirSync(path.join(profile.userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(profile.extensionsDir);
+  fs.writeFileSync(
+    path.join(profile.userDataDir, 'User', 'settings.json'),
+    JSON.stringify(TEST_USER_SETTINGS, null, 2) + '\n',
+  );
+  return profile;
+}
+
+/**
+ * Environment for code-server: $PORT would override --bind-addr, $PASSWORD is irrelevant with --auth none, and an
+ * empty extension gallery keeps VS Code from querying open-vsx.org (unreachable offline; it only logs errors).
+ */
+function codeServerEnv() {
+  const env = { ...process.env, EXTENSIONS_GALLERY: '{}' };
+  delete env.PORT;
+  delete env.PASSWORD;
+  delete env.HASHED_PASSWORD;
+  return env;
+}
+
+function installVsix(profile, vsix) {
+  const args = [CODE_SERVER_ENTRY, ...profileArgs(profile), '--force', '--install-extension', vsix];
+  runStep('install extension', process.execPath, args, { env: codeServerEnv() });
+}
+
+/** Polls code-server's health endpoint until it answers 200; throws if the server exits or the deadline passes. */
+async function waitForHttp(url, server, deadlineMs) {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new HarnessError(`code-server exited (${server.exitCode ?? server.signalCode}) before answering HTTP`);
+    }
+    const status = await new Promise((resolve) => {
+      const request = http.get(url, { timeout: 2000 }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      });
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => resolve(undefined));
+    });
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new HarnessError(`code-server did not answer ${url} within ${deadlineMs / 1000} s`);
+}
+
+/**
+ * The workbench runs extensionTestsPath only in an extension development window, i.e. when the payload has an
+ * extensionDevelopmentPath. To test an installed .vsix alone, that path is an empty folder: it adds no extension,
+ * so the suite runs against the installed one.
+ */
+function emptyDevelopmentPath(tempRoot) {
+  const dir = path.join(tempRoot, 'no-development-extension');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A vscode-remote URI for an absolute server-side path, in the form the workbench's payload parser expects. */
+function remoteUri(authority, absPath) {
+  return `vscode-remote://${authority}${absPath.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+async function runTests(args) {
+  const options = parseRunArgs(args);
+  if (!isCodeServerInstalled()) {
+    throw new HarnessError('code-server is not installed; run `node scripts/headless-vscode.mjs install` first');
+  }
+  // A signal aborts whatever the run is waiting for; the run then unwinds through its cleanup like any error.
+  const abort = new AbortController();
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (signal) => {
+    console.error(`[headless-vscode] ${signal}: stopping code-server and the browser`);
+    abort.abort(new Interrupted(signal));
+  };
+  for (const signal of signals) process.once(signal, onSignal);
+
+  // Everything to undo is registered here and undone, last first, however the run ends.
+  const cleanups = [];
+  try {
+    return await runSuite(options, cleanups, abort.signal);
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    return 128 + os.constants.signals[error.signal];
+  } finally {
+    for (const signal of signals) process.removeListener(signal, onSignal);
+    while (cleanups.length > 0) {
+      try {
+        await cleanups.pop()();
+      } catch (error) {
+        console.error(`[headless-vscode] cleanup: ${error.message}`);
+      }
+    }
+  }
+}
+
+class Interrupted extends Error {
+  constructor(signal) {
+    super(`interrupted by ${signal}`);
+    this.signal = signal;
+  }
+}
+
+/** Resolves as `promise` does, or rejects with the abort reason as soon as `abortSignal` aborts. */
+function interruptible(promise, abortSignal) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortSignal.reason);
+    if (abortSignal.aborted) onAbort();
+    else abortSignal.addEventListener('abort', onAbort, { once: true });
+    // Always handled, so that an abandoned promise (e.g. a page.goto cut short by the cleanup) rejects quietly.
+    promise.then(resolve, reject).finally(() => abortSignal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Starts code-server and the browser, runs the suite, and returns its exit code (1 on timeout). */
+async function runSuite(options, cleanups, abortSignal) {
+  const { chromium } = await import('playwright-core');
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+  const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'headless-vscode-'));
+  cleanups.push(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
+  const profile = createProfile(tempRoot);
+  if (options.vsix) installVsix(profile, options.vsix);
+  abortSignal.throwIfAborted(); // a signal during the (synchronous) install is only seen now
+
+  const port = await freePort();
+  const authority = `127.0.0.1:${port}`;
+  const serverArgs = [
+    CODE_SERVER_ENTRY,
+    ...profileArgs(profile),
+    '--auth', 'none',
+    '--bind-addr', authority,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    ...(options.workspace ? [options.workspace] : []),
+  ];
+  // Own process group, so that one kill also ends the VS Code server, its extension host, pty host and watchers.
+  const serverLog = path.join(tempRoot, 'code-server.log');
+  const serverLogFd = fs.openSync(serverLog, 'a');
+  const server = spawn(process.execPath, serverArgs, {
+    detached: true,
+    stdio: ['ignore', serverLogFd, serverLogFd],
+    env: codeServerEnv(),
+  });
+  fs.closeSync(serverLogFd);
+  // Last resort if this process exits without the cleanup below (e.g. an uncaught exception).
+  const killServerOnExit = () => killProcessGroup(server, 'SIGKILL');
+  process.on('exit', killServerOnExit);
+  cleanups.push(async () => {
+    await stopProcessGroup(server);
+    process.removeListener('exit', killServerOnExit);
+  });
+  await interruptible(waitForHttp(`http://${authority}/healthz`, server, 60_000), abortSignal);
+  log(`code-server ${CODE_SERVER_VERSION} listening on ${authority} (${elapsed()})`);
+
+  // Playwright's own signal handlers would kill chromium and exit at once, skipping code-server's cleanup. The
+  // cleanup waits for a launch still under way, so that a signal during it does not orphan the browser.
+  const launching = chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
+  cleanups.push(async () => (await launching.catch(() => undefined))?.close());
+  const browser = await interruptible(launching, abortSignal);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+
+  // The workbench calls these globals when it runs extension tests: logs as they come (the extension host's
+  // console included), then the exit code with the workbench's log files.
+  let reportExit;
+  const exited = new Promise((resolve) => (reportExit = resolve));
+  await page.exposeFunction('codeAutomationLog', (type, args) => {
+    console.log(`[vscode ${type}] ${Array.isArray(args) ? args.join(' ') : args}`);
+  });
+  await page.exposeFunction('codeAutomationExit', (code, logs) => reportExit({ kind: 'exit', code, logs }));
+  page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
+
+  // The workbench reads `folder` (an absolute path on the server) and `payload` (its command-line arguments as
+  // [name, value] pairs) from the URL; `ew` opens an empty window. The test paths must be vscode-remote URIs with
+  // the authority the page was loaded from, so that the server's extension host loads and runs them.
+  const payload = [
+    ['extensionDevelopmentPath', remoteUri(authority, options.developmentPath ?? emptyDevelopmentPath(tempRoot))],
+    ['extensionTestsPath', remoteUri(authority, options.testsPath)],
+  ];
+  const query = new URLSearchParams(options.workspace ? { folder: options.workspace } : { ew: 'true' });
+  query.set('payload', JSON.stringify(payload));
+  const url = `http://${authority}/?${query}`;
+  log(`opening ${url}`);
+  await interruptible(page.goto(url), abortSignal);
+
+  let timer;
+  const timedOut = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'timeout' }), options.timeoutMs);
+  });
+  const serverDied = once(server, 'exit').then(() => ({ kind: 'server-exit' }));
+  const outcome = await interruptible(Promise.race([exited, timedOut, serverDied]), abortSignal).finally(() =>
+    clearTimeout(timer),
+  );
+
+  if (options.screenshotDir) await saveScreenshot(page, options.screenshotDir, 'final.png');
+  if (options.logsDir) saveLogs(options.logsDir, profile, serverLog, outcome.logs);
+  if (outcome.kind === 'timeout') {
+    console.error(
+      `[headless-vscode] TIMEOUT: the extension tests did not finish within ${options.timeoutMs} ms ` +
+        `(${elapsed()}); last code-server output:\n${tail(serverLog)}`,
+    );
+    return 1;
+  }
+  if (outcome.kind === 'server-exit') {
+    console.error(`[headless-vscode] code-server exited during the tests; its output:\n${tail(serverLog)}`);
+    return 1;
+  }
+  log(`extension tests exited with code ${outcome.code} (${elapsed()})`);
+  return outcome.code;
+}
+
+/** Saves a screenshot of the page; a failure is reported but does not change the run's exit code. */
+async function saveScreenshot(page, dir, name) {
+  const file = path.join(dir, name);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: file });
+    log(`screenshot: ${file}`);
+  } catch (error) {
+    console.error(`[headless-vscode] could not save screenshot ${file}: ${error.message}`);
+  }
+}
+
+/**
+ * Writes under `dir` code-server's output (code-server.log), the server's log files (server/, the remote extension
+ * host's included) and the workbench's browser-side log files as given to codeAutomationExit (workbench/). A failure
+ * is reported but does not change the run's exit code.
+ */
+function saveLogs(dir, profile, serverLog, workbenchLogs = []) {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(serverLog, path.join(dir, 'code-server.log'));
+    const serverLogs = path.join(profile.userDataDir, 'logs');
+    if (fs.existsSync(serverLogs)) fs.cpSync(serverLogs, path.join(dir, 'server'), { recursive: true });
+    for (const { relativePath, contents } of workbenchLogs) {
+      const file = path.join(dir, 'workbench', relativePath);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, contents);
+    }
+    log(`logs: ${dir}`);
+  } catch (error) {
+    console.error(`[headless-vscode] could not save logs in ${dir}: ${error.message}`);
+  }
+}
+
+function tail(file, lines = 40) {
+  return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Sends `signal` to the child's process group; false if the group no longer exists. */
+function killProcessGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the child's process group, SIGKILL if any of it is still alive after 5 s. */
+async function stopProcessGroup(child) {
+  if (!killProcessGroup(child, 'SIGTERM')) return;
+  for (let waited = 0; waited < 5000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!killProcessGroup(child, 0)) return;
+  }
+  killProcessGroup(child, 'SIGKILL');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  if (command === 'install' && rest.length === 0) return install();
+  if (command === 'run') return runTests(rest);
+  throw new HarnessError(
+    'usage: node scripts/headless-vscode.mjs install\n' +
+      '       node scripts/headless-vscode.mjs run --extensionTestsPath ABS_INDEX [--extensionDevelopmentPath ABS]\n' +
+      '            [--workspace ABS_FOLDER] [--install-extension FILE.vsix] [--timeout-ms N] [--screenshot-dir DIR]\n' +
+      '            [--logs-dir DIR]',
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (exitCode) => process.exit(exitCode ?? 0),
+  (error) => {
+    console.error(`[headless-vscode] ${error instanceof HarnessError ? error.message : error.stack}`);
+    process.exit(1);
+  },
+);

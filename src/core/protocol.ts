@@ -40,7 +40,14 @@ export interface TermMetrics {
 export interface EvalSplitMetrics extends TermMetrics {
   /** Mean KL per latent dimension over the split (nats). */
   klPerDim?: number[];
+  /** Activity of each latent dimension: the variance over the split of E_q[z_d | x] (Burda et al. 2015). */
+  activity?: number[];
+  /** Number of active units: dimensions whose activity exceeds ACTIVE_UNIT_THRESHOLD. */
+  activeUnits?: number;
 }
+
+/** A latent dimension is active when Var_x(E_q[z_d | x]) > 0.01 (Burda et al. 2015). */
+export const ACTIVE_UNIT_THRESHOLD = 0.01;
 
 /** Result of evaluating a run on its test set (also written to eval.json). */
 export interface EvalResult {
@@ -105,7 +112,8 @@ export type EngineEvent =
   | { type: 'finished'; time: string; epoch: number; step: number; reason: string; final: EvalSplitMetrics; modelDir: string }
   | { type: 'cancelled'; time: string; epoch: number; step: number; reason: string }
   | { type: 'failed'; time: string; error: string; step?: number }
-  | { type: 'evaluated'; time: string; runDir: string; result: EvalResult };
+  | { type: 'evaluated'; time: string; runDir: string; result: EvalResult }
+  | { type: 'explored'; time: string; runDir: string; step: number };
 
 export type EngineEventType = EngineEvent['type'];
 
@@ -114,6 +122,7 @@ export type HostMessage =
   | { type: 'train'; experimentFile: string; runsRoot: string; overrides: string[]; epochs?: number; backend?: string }
   | { type: 'resume'; runDir: string }
   | { type: 'evaluate'; runDir: string; samples?: number }
+  | { type: 'explore'; runDir: string }
   | { type: 'cancel'; reason?: string };
 
 export function isEngineEvent(v: unknown): v is EngineEvent {
@@ -129,7 +138,8 @@ export function isEngineEvent(v: unknown): v is EngineEvent {
     t === 'finished' ||
     t === 'cancelled' ||
     t === 'failed' ||
-    t === 'evaluated'
+    t === 'evaluated' ||
+    t === 'explored'
   );
 }
 
@@ -140,6 +150,8 @@ export function isHostMessage(v: unknown): v is HostMessage {
     case 'train':
       return typeof m.experimentFile === 'string' && typeof m.runsRoot === 'string' && Array.isArray(m.overrides);
     case 'resume':
+      return typeof m.runDir === 'string';
+    case 'explore':
       return typeof m.runDir === 'string';
     case 'evaluate':
       return typeof m.runDir === 'string' && (m.samples === undefined || (Number.isInteger(m.samples) && (m.samples as number) > 0));

@@ -4,6 +4,7 @@
 import { ConfigError, formatIssue } from '../core/config';
 import { EngineEvent, HostMessage, isHostMessage } from '../core/protocol';
 import { evaluateRun } from './evalRun';
+import { prepareExplorer } from './explorerData';
 import { EngineHooks, resumeRun, startRun } from './trainer';
 
 let cancel: string | undefined;
@@ -27,6 +28,9 @@ async function handle(msg: HostMessage): Promise<void> {
       await startRun({ experimentFile: msg.experimentFile, runsRoot: msg.runsRoot, overrides: msg.overrides, epochs: msg.epochs, backend: msg.backend as never }, hooks);
     } else if (msg.type === 'resume') {
       await resumeRun(msg.runDir, hooks);
+    } else if (msg.type === 'explore') {
+      const meta = await prepareExplorer(msg.runDir);
+      send({ type: 'explored', time: new Date().toISOString(), runDir: msg.runDir, step: meta.step });
     } else {
       const result = await evaluateRun(msg.runDir, { samples: msg.samples });
       send({ type: 'evaluated', time: new Date().toISOString(), runDir: msg.runDir, result });

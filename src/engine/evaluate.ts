@@ -1,6 +1,6 @@
 // Evaluation over a whole split, in batches, with the same objective code as training.
 import * as tf from '@tensorflow/tfjs';
-import type { EvalSplitMetrics } from '../core/protocol';
+import { ACTIVE_UNIT_THRESHOLD, EvalSplitMetrics } from '../core/protocol';
 import { Dataset, exampleSize } from './data';
 import { AutoencoderModel } from './models';
 import { mixSeed, Stream } from './rng';
@@ -88,6 +88,9 @@ export interface EvalOptions {
 /** Mean loss, ELBO terms and KL per dimension over a split (nats per example). */
 export async function evaluateSplit(model: AutoencoderModel, d: Dataset, o: EvalOptions): Promise<EvalSplitMetrics> {
   const sums = new MetricSums();
+  // First and second moments of the codes E_q[z|x], for the activity of each latent dimension.
+  const codeSum = new MetricSums();
+  const codeSq = new MetricSums();
   const bs = o.batchSize ?? 500;
   for (let start = 0, i = 0; start < d.n; start += bs, i++) {
     const end = Math.min(d.n, start + bs);
@@ -95,12 +98,19 @@ export async function evaluateSplit(model: AutoencoderModel, d: Dataset, o: Eval
       const x = batchTensor(d, start, end);
       const t = model.terms(x, x, { step: o.step, seed: mixSeed(o.seed, Stream.evaluation, i), klWeight: o.klWeight, totalSteps: o.totalSteps });
       sums.add({ loss: t.loss, ...t.metrics }, end - start, t.klPerDim);
+      const codes = model.encodeMean(x);
+      codeSum.add({}, end - start, codes.mean(0) as tf.Tensor1D);
+      codeSq.add({}, end - start, codes.square().mean(0) as tf.Tensor1D);
     });
   }
   const { scalars, perDim } = await sums.read();
-  sums.reset();
+  const mean = (await codeSum.read()).perDim!;
+  const meanSq = (await codeSq.read()).perDim!;
+  for (const s of [sums, codeSum, codeSq]) s.reset();
   const { loss, recon, ...rest } = scalars;
   const out: EvalSplitMetrics = { loss, recon, ...rest };
   if (perDim) out.klPerDim = perDim;
+  out.activity = mean.map((m, k) => Math.max(0, meanSq[k] - m * m));
+  out.activeUnits = out.activity.filter((a) => a > ACTIVE_UNIT_THRESHOLD).length;
   return out;
 }

@@ -1,158 +1,272 @@
-// One dashboard panel per run: status, per-epoch metrics and the latest image grids, updated live while the run
-// trains and restored after a window reload (WebviewPanelSerializer). Strict CSP; local files only through
-// asWebviewUri and localResourceRoots.
+// Dashboard panels: one per run (curves, KL per dimension, image grids) and comparisons of several runs (overlaid
+// curves, a metrics table), drawn by dist/webview/dashboardMain.js. The panel asks for its state with 'ready' and
+// gets the whole history from the run folders ('init'); live events follow as 'append', throttled. A hidden panel
+// gets nothing and replays everything when shown, so no update is ever lost. Restored after a window reload.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { EngineEvent } from '../core/protocol';
-import { effectiveStatus, readMetrics, readRunRecord, runFiles } from '../core/runFolder';
+import type { EngineEvent, EvalResult } from '../core/protocol';
+import { effectiveStatus, readMetrics, readRunRecord, runFiles, writeFileAtomic } from '../core/runFolder';
+import { DashboardEvent, DisplayStatus, isDashboardEvent, isFromDashboard, RunSeries, ToDashboard } from '../core/webviewProtocol';
+import { runColorVar } from './experimentsTree';
 import type { RunManager } from './runManager';
-import { throttle } from './throttle';
 import { settings } from './settings';
+import { throttle } from './throttle';
 
 export const DASHBOARD_VIEW_TYPE = 'vaeLab.dashboard';
 
 interface PanelState {
-  runDir: string;
+  runDirs: string[];
+  mode: 'run' | 'compare';
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export interface DashboardPanel {
+  panel: vscode.WebviewPanel;
+  mode: 'run' | 'compare';
+  runDirs: string[];
+  /** Files written by the panel's export buttons (for tests and the "saved" message). */
+  exports: string[];
+}
+
+export function nonce(): string {
+  return crypto.randomBytes(18).toString('base64');
+}
+
+/** The strict Content-Security-Policy every VAE Lab webview uses. */
+export function csp(webview: vscode.Webview, n: string, extra = ''): string {
+  return `default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${n}'${extra}`;
 }
 
 export class Dashboards implements vscode.Disposable {
-  private readonly panels = new Map<string, vscode.WebviewPanel>();
+  private readonly panels = new Map<string, DashboardPanel>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** Called when a panel asks for the latent explorer of a run. */
+  openExplorer: (runDir: string) => void = () => undefined;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly manager: RunManager) {
+  constructor(private readonly context: vscode.ExtensionContext, private readonly manager: RunManager, private readonly log: (line: string) => void) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state: PanelState | undefined) => {
-          if (!state?.runDir || !fs.existsSync(runFiles.record(state.runDir))) {
+          const runDirs = (state?.runDirs ?? []).filter((d) => typeof d === 'string' && fs.existsSync(runFiles.record(d)));
+          if (runDirs.length === 0) {
             panel.dispose();
             return;
           }
-          this.attach(panel, state.runDir);
+          this.attach(panel, state!.mode === 'compare' ? 'compare' : 'run', runDirs);
         },
       }),
     );
   }
 
-  /** Open (or reveal) the dashboard of a run folder. */
-  open(runDir: string): vscode.WebviewPanel {
-    const key = path.resolve(runDir);
-    const existing = this.panels.get(key);
+  /** Open (or reveal) the dashboard of a run. */
+  open(runDir: string): DashboardPanel {
+    return this.show('run', [path.resolve(runDir)]);
+  }
+
+  /** Open a comparison of several runs. */
+  compare(runDirs: string[]): DashboardPanel {
+    return this.show('compare', runDirs.map((d) => path.resolve(d)));
+  }
+
+  panelFor(runDir: string): DashboardPanel | undefined {
+    return this.panels.get(key('run', [path.resolve(runDir)]));
+  }
+
+  private show(mode: 'run' | 'compare', runDirs: string[]): DashboardPanel {
+    const existing = this.panels.get(key(mode, runDirs));
     if (existing) {
-      existing.reveal();
+      existing.panel.reveal();
       return existing;
     }
-    const rec = readRunRecord(runDir);
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, `VAE: ${rec.experiment} ${rec.runId}`, vscode.ViewColumn.Active, this.options(runDir));
-    this.attach(panel, runDir);
-    return panel;
+    const title = mode === 'run' ? (() => {
+      const rec = readRunRecord(runDirs[0]);
+      return `VAE: ${rec.experiment} ${rec.runId}`;
+    })() : `VAE: compare ${runDirs.length} runs`;
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, title, vscode.ViewColumn.Active, this.options(runDirs));
+    return this.attach(panel, mode, runDirs);
   }
 
-  panelFor(runDir: string): vscode.WebviewPanel | undefined {
-    return this.panels.get(path.resolve(runDir));
+  private options(runDirs: string[]): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.context.extensionUri, 'media'), ...runDirs.map((d) => vscode.Uri.file(d))],
+    };
   }
 
-  private options(runDir: string): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.file(runDir), vscode.Uri.joinPath(this.context.extensionUri, 'media')] };
-  }
-
-  private attach(panel: vscode.WebviewPanel, runDir: string): void {
-    const key = path.resolve(runDir);
-    this.panels.set(key, panel);
-    panel.webview.options = this.options(runDir);
-    let dirty = true;
-    const render = throttle(() => {
-      if (!panel.visible) {
-        dirty = true; // shown again later with the latest state: nothing is lost while hidden
+  private attach(panel: vscode.WebviewPanel, mode: 'run' | 'compare', runDirs: string[]): DashboardPanel {
+    const k = key(mode, runDirs);
+    const entry: DashboardPanel = { panel, mode, runDirs, exports: [] };
+    this.panels.set(k, entry);
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'vae-lab.svg');
+    panel.webview.options = this.options(runDirs);
+    panel.webview.html = this.html(panel.webview);
+    const pending = new Map<string, DashboardEvent[]>();
+    let ready = false;
+    const flush = throttle(() => {
+      if (!ready || !panel.visible) {
+        pending.clear(); // replayed in full by the next 'ready'
         return;
       }
-      dirty = false;
-      panel.webview.html = this.html(panel.webview, runDir);
-    }, () => Math.max(500, settings().uiUpdateIntervalMs));
-    render.flush();
+      for (const [runDir, events] of pending) {
+        const msg: ToDashboard = { type: 'append', runDir, events, imageUris: this.imageUris(panel.webview, runDir, events), status: this.status(runDir) };
+        void panel.webview.postMessage(msg);
+      }
+      pending.clear();
+    }, () => settings().uiUpdateIntervalMs);
     const subs = [
       this.manager.onEvent(({ job, event }) => {
-        if (job.runDir && path.resolve(job.runDir) === key && relevant(event)) render();
+        if (!job.runDir || !isDashboardEvent(event)) return;
+        const dir = path.resolve(job.runDir);
+        if (!runDirs.includes(dir)) return;
+        pending.set(dir, [...(pending.get(dir) ?? []), event]);
+        if (event.type === 'finished' || event.type === 'cancelled' || event.type === 'failed') flush.flush();
+        else flush();
       }),
       panel.onDidChangeViewState(() => {
-        if (panel.visible && dirty) render.flush();
+        if (!panel.visible) ready = false; // the webview is discarded while hidden and says 'ready' again
+      }),
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (!isFromDashboard(m)) {
+          this.log(`dashboard: ignored a malformed message ${JSON.stringify(m)?.slice(0, 120)}`);
+          return;
+        }
+        switch (m.type) {
+          case 'ready':
+            ready = true;
+            pending.clear();
+            void panel.webview.postMessage(this.init(panel.webview, mode, runDirs));
+            return;
+          case 'exportPng':
+            this.saveExport(entry, `${m.chart}.png`, Buffer.from(m.dataUrl.slice('data:image/png;base64,'.length), 'base64'));
+            return;
+          case 'exportCsv':
+            if (!runDirs.includes(path.resolve(m.runDir))) {
+              this.log('dashboard: ignored an export for a run this panel does not show');
+              return;
+            }
+            this.saveExport(entry, 'metrics.csv', Buffer.from(m.csv, 'utf8'));
+            return;
+          case 'openExplorer':
+            if (runDirs.includes(path.resolve(m.runDir))) this.openExplorer(path.resolve(m.runDir));
+            return;
+        }
       }),
     ];
     panel.onDidDispose(() => {
-      this.panels.delete(key);
-      render.dispose();
+      this.panels.delete(k);
+      flush.dispose();
       for (const s of subs) s.dispose();
     });
+    return entry;
   }
 
-  private html(webview: vscode.Webview, runDir: string): string {
-    const nonce = crypto.randomBytes(16).toString('base64');
-    let body: string;
+  /** Exports go to <first run>/exports/, never anywhere a message could name. */
+  private saveExport(entry: DashboardPanel, name: string, data: Buffer): void {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = path.join(entry.runDirs[0], 'exports', `${entry.mode === 'compare' ? 'compare-' : ''}${stamp}-${name}`);
     try {
-      body = this.body(webview, runDir);
+      writeFileAtomic(file, data);
+      entry.exports.push(file);
+      void vscode.window.showInformationMessage(`Saved ${path.basename(file)} in the run folder.`, 'Reveal').then((c) => c && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file)));
     } catch (err) {
-      body = `<p class="error">${escapeHtml((err as Error).message)}</p>`;
+      void vscode.window.showErrorMessage(`Could not save ${file}: ${(err as Error).message}`);
     }
-    // Persist the run folder so that the serializer can restore the panel after a window reload.
-    const state = JSON.stringify({ runDir } satisfies PanelState).replace(/</g, '\\u003c');
+  }
+
+  private status(runDir: string): DisplayStatus {
+    if (this.manager.findByRunDir(runDir)) return 'running';
+    try {
+      return effectiveStatus(readRunRecord(runDir));
+    } catch {
+      return 'failed';
+    }
+  }
+
+  private imageUris(webview: vscode.Webview, runDir: string, events: EngineEvent[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of events) {
+      if (e.type !== 'images') continue;
+      for (const rel of [e.reconstructions, e.samples]) {
+        if (rel) out[rel] = webview.asWebviewUri(vscode.Uri.file(path.join(runDir, rel))).toString();
+      }
+    }
+    return out;
+  }
+
+  private init(webview: vscode.Webview, mode: 'run' | 'compare', runDirs: string[]): ToDashboard {
+    const runs: RunSeries[] = [];
+    for (const runDir of runDirs) {
+      try {
+        const rec = readRunRecord(runDir);
+        const events = readMetrics(runDir).filter(isDashboardEvent);
+        let evaluation: EvalResult | undefined;
+        try {
+          evaluation = JSON.parse(fs.readFileSync(runFiles.evaluation(runDir), 'utf8')) as EvalResult;
+        } catch {
+          evaluation = undefined;
+        }
+        runs.push({
+          runDir,
+          label: `${rec.experiment} / ${rec.runId}`,
+          kind: rec.config.model.kind,
+          color: runColorVar(runDir),
+          status: this.status(runDir),
+          statusReason: rec.statusReason,
+          epochs: rec.config.training.epochs,
+          latentDim: rec.config.model.latentDim,
+          events,
+          imageUris: this.imageUris(webview, runDir, events),
+          evaluation,
+        });
+      } catch (err) {
+        this.log(`dashboard: cannot read ${runDir}: ${(err as Error).message}`);
+      }
+    }
+    return { type: 'init', mode, runs };
+  }
+
+  private html(webview: vscode.Webview): string {
+    const n = nonce();
+    const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...p)).toString();
     return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource}; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="${csp(webview, n)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<style nonce="${nonce}">
-  body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 0 16px 24px; }
-  table { border-collapse: collapse; margin: 8px 0 16px; }
-  th, td { border-bottom: 1px solid var(--vscode-panel-border); padding: 3px 10px; text-align: right; font-variant-numeric: tabular-nums; }
-  th { color: var(--vscode-descriptionForeground); font-weight: normal; }
-  .status { color: var(--vscode-descriptionForeground); }
-  .error { color: var(--vscode-errorForeground); }
-  .images { display: flex; gap: 24px; flex-wrap: wrap; }
-  figure { margin: 0; }
-  figcaption { color: var(--vscode-descriptionForeground); margin-bottom: 4px; }
-  img { image-rendering: pixelated; border: 1px solid var(--vscode-panel-border); max-width: 100%; }
-</style>
+<link rel="stylesheet" href="${uri('media', 'webview.css')}">
+<title>VAE Lab dashboard</title>
 </head>
-<body>${body}<script nonce="${nonce}">acquireVsCodeApi().setState(${state});</script></body>
+<body>
+<header class="top">
+  <div><h2 id="title">Loading…</h2><span id="status" class="badge"></span></div>
+  <div class="actions"><button id="open-explorer" class="run-only">Latent explorer</button><button id="export-csv" class="run-only">Export CSV</button></div>
+</header>
+<p id="subtitle" class="muted"></p>
+<p id="reason" class="muted"></p>
+<div id="compare-table" class="compare-only"></div>
+<section id="images" class="run-only" hidden>
+  <header><h3>Reconstructions and prior samples</h3><input id="epoch-slider" type="range" min="0" max="0" value="0" aria-label="Epoch"><span id="epoch-label" class="muted"></span></header>
+  <div class="images">
+    <figure><figcaption>Validation inputs (odd rows) and their reconstructions (even rows)</figcaption><img id="recon-img" alt="Reconstructions"></figure>
+    <figure><figcaption>Samples decoded from z ~ N(0, I)</figcaption><img id="samples-img" alt="Prior samples"></figure>
+  </div>
+</section>
+<div id="charts" class="grid"></div>
+<div id="kind-views" class="run-only"></div>
+<script nonce="${n}" src="${uri('dist', 'webview', 'dashboardMain.js')}"></script>
+</body>
 </html>`;
   }
 
-  private body(webview: vscode.Webview, runDir: string): string {
-    const rec = readRunRecord(runDir);
-    const job = this.manager.findByRunDir(runDir);
-    const status = job ? 'running' : effectiveStatus(rec);
-    const events = readMetrics(runDir);
-    const epochs = events.filter((e): e is Extract<EngineEvent, { type: 'epoch' }> => e.type === 'epoch');
-    const images = events.filter((e): e is Extract<EngineEvent, { type: 'images' }> => e.type === 'images').pop();
-    const f = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(2));
-    const rows = epochs
-      .map((e) => `<tr><td>${e.epoch + 1}</td><td>${f(e.train.loss)}</td><td>${f(e.validation.loss)}</td><td>${f(e.validation.elbo)}</td><td>${f(e.validation.recon)}</td><td>${f(e.validation.kl)}</td><td>${e.seconds.toFixed(1)}</td></tr>`)
-      .join('');
-    const img = (rel: string | undefined, caption: string) => {
-      if (!rel || !fs.existsSync(path.join(runDir, rel))) return '';
-      const src = webview.asWebviewUri(vscode.Uri.file(path.join(runDir, rel)));
-      return `<figure><figcaption>${escapeHtml(caption)}</figcaption><img src="${src.toString()}" alt="${escapeHtml(caption)}"></figure>`;
-    };
-    const last = job?.lastStep;
-    return `<h2>${escapeHtml(rec.experiment)} <span class="status">${escapeHtml(rec.runId)}</span></h2>
-<p class="status" data-status="${status}">Status: <strong>${status}</strong>${rec.statusReason ? ` (${escapeHtml(rec.statusReason)})` : ''} · ${escapeHtml(rec.config.model.kind)} · backend ${escapeHtml(rec.backend?.name ?? '?')}${last ? ` · step ${last.step} · loss ${last.metrics.loss.toFixed(2)}` : ''}</p>
-${rec.error ? `<p class="error">${escapeHtml(rec.error)}</p>` : ''}
-<table><thead><tr><th>epoch</th><th>train loss</th><th>val loss</th><th>val ELBO</th><th>val recon</th><th>val KL</th><th>seconds</th></tr></thead><tbody>${rows}</tbody></table>
-<div class="images">${img(images?.reconstructions, `Reconstructions, epoch ${images ? images.epoch + 1 : ''} (inputs above, reconstructions below)`)}${img(images?.samples, 'Samples from the prior N(0, I)')}</div>`;
-  }
-
   dispose(): void {
-    for (const p of this.panels.values()) p.dispose();
+    for (const p of this.panels.values()) p.panel.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
 
-function relevant(e: EngineEvent): boolean {
-  return e.type === 'epoch' || e.type === 'images' || e.type === 'finished' || e.type === 'cancelled' || e.type === 'failed' || e.type === 'started' || e.type === 'step';
+function key(mode: 'run' | 'compare', runDirs: string[]): string {
+  return `${mode}:${[...runDirs].sort().join('|')}`;
 }

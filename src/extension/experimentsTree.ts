@@ -51,8 +51,20 @@ export class RunItem extends vscode.TreeItem {
 
 export type VaeTreeItem = ExperimentItem | RunItem;
 
-/** Run colours, shared with the compare view: the same colour in the tree and on the charts. */
+/** Run colours, shared with the dashboards: the same colour in the tree and on the charts. */
 export const RUN_COLORS = ['charts.blue', 'charts.orange', 'charts.green', 'charts.purple', 'charts.red', 'charts.yellow'];
+
+/** A run's colour index: its position among its experiment's runs, oldest first (stable as runs are added). */
+export function runColorIndex(runDir: string): number {
+  const dir = path.resolve(runDir);
+  const i = listRuns(path.dirname(path.dirname(dir)), path.basename(path.dirname(dir))).findIndex((d) => path.resolve(d) === dir);
+  return Math.max(0, i);
+}
+
+/** The CSS custom property webviews use for a run's colour, e.g. "--vscode-charts-blue". */
+export function runColorVar(runDir: string): string {
+  return `--vscode-${RUN_COLORS[runColorIndex(runDir) % RUN_COLORS.length].replace('.', '-')}`;
+}
 
 function statusIcon(status: DisplayStatus, colorIndex: number): vscode.ThemeIcon {
   const color = new vscode.ThemeColor(RUN_COLORS[colorIndex % RUN_COLORS.length]);

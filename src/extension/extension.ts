@@ -3,10 +3,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { locateExperimentIssues } from '../core/jsonLocate';
-import { effectiveStatus, readRunRecord, runFiles } from '../core/runFolder';
-import { Dashboards } from './dashboard';
+import { effectiveStatus, readRunRecord } from '../core/runFolder';
+import { DashboardPanel, Dashboards } from './dashboard';
 import { ExperimentDiagnostics } from './diagnostics';
+import { Explorers } from './explorer';
 import { EXPERIMENT_GLOB, ExperimentItem, ExperimentsTree, RunItem, VaeTreeItem } from './experimentsTree';
 import { RunJob, RunManager } from './runManager';
 import { isInside, runsRootFor, settings } from './settings';
@@ -18,6 +18,7 @@ export interface VaeLabApi {
   tree: ExperimentsTree;
   diagnostics: ExperimentDiagnostics;
   dashboards: Dashboards;
+  explorers: Explorers;
 }
 
 let manager: RunManager | undefined;
@@ -27,11 +28,14 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   manager = new RunManager(context.asAbsolutePath(path.join('dist', 'engine.js')), output);
   const tree = new ExperimentsTree(manager);
   const diagnostics = new ExperimentDiagnostics();
-  const dashboards = new Dashboards(context, manager);
+  const log = (line: string) => manager!.log(line);
+  const dashboards = new Dashboards(context, manager, log);
+  const explorers = new Explorers(context, manager, log);
+  dashboards.openExplorer = (runDir) => void explorers.open(runDir);
   const view = vscode.window.createTreeView('vaeLab.experiments', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   const status = vscode.window.createStatusBarItem('vaeLab.status', vscode.StatusBarAlignment.Left, 10);
   status.name = 'VAE Lab training';
-  context.subscriptions.push(output, manager, tree, diagnostics, dashboards, view, status);
+  context.subscriptions.push(output, manager, tree, diagnostics, dashboards, explorers, view, status);
 
   // Live updates, throttled to the configured interval (the last update is never dropped).
   const refresh = throttle(() => {
@@ -54,13 +58,14 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   reg('vaeLab.newExperiment', () => newExperimentCommand(context));
   reg('vaeLab.openExample', () => openExampleCommand(context));
   reg('vaeLab.evaluateRun', (arg?: unknown) => evaluateCommand(arg, tree, manager!));
-  reg('vaeLab.compareRuns', (arg?: unknown, selected?: unknown[]) => compareCommand(arg, selected, tree));
+  reg('vaeLab.openExplorer', (arg?: unknown) => explorerCommand(arg, tree, explorers));
+  reg('vaeLab.compareRuns', (arg?: unknown, selected?: unknown[]) => compareCommand(arg, selected, tree, dashboards));
   reg('vaeLab.exportRun', (arg?: unknown, dest?: string) => exportCommand(arg, tree, manager!, dest));
   reg('vaeLab.deleteRun', (arg?: unknown, confirmed?: boolean) => deleteCommand(arg, tree, manager!, confirmed === true, refresh.flush));
   reg('vaeLab.showOutput', () => output.show(true));
   reg('vaeLab.refresh', () => refresh.flush());
   updateStatusBar(status, manager);
-  return { manager, tree, diagnostics, dashboards };
+  return { manager, tree, diagnostics, dashboards, explorers };
 }
 
 export function deactivate(): void {
@@ -343,7 +348,7 @@ async function evaluateCommand(arg: unknown, tree: ExperimentsTree, m: RunManage
   });
 }
 
-async function compareCommand(arg: unknown, selected: unknown[] | undefined, tree: ExperimentsTree): Promise<vscode.TextDocument | undefined> {
+async function compareCommand(arg: unknown, selected: unknown[] | undefined, tree: ExperimentsTree, dashboards: Dashboards): Promise<DashboardPanel | undefined> {
   let runDirs = (selected ?? (arg ? [arg] : [])).filter((x): x is RunItem => x instanceof RunItem && !!x.runDir).map((r) => r.runDir!);
   if (runDirs.length < 2) {
     const all: RunItem[] = [];
@@ -355,29 +360,12 @@ async function compareCommand(arg: unknown, selected: unknown[] | undefined, tre
     if (!picks || picks.length < 2) return undefined;
     runDirs = picks.map((p) => p.runDir);
   }
-  const rows = runDirs.map((dir) => {
-    const rec = readRunRecord(dir);
-    let ev: { samples: number; metrics: { elbo?: number } } | undefined;
-    try {
-      ev = JSON.parse(fs.readFileSync(runFiles.evaluation(dir), 'utf8'));
-    } catch {
-      ev = undefined;
-    }
-    const m = rec.finalMetrics;
-    const f = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(2));
-    return `| ${rec.experiment} / ${rec.runId} | ${rec.config.model.kind} | ${effectiveStatus(rec)} | ${rec.progress.epoch} | ${f(m?.loss)} | ${f(m?.elbo)} | ${f(m?.recon)} | ${f(m?.kl)} | ${ev ? `${f(ev.metrics.elbo)} (L=${ev.samples})` : '–'} | ${rec.timings.examplesPerSecond ? Math.round(rec.timings.examplesPerSecond) : '–'} |`;
-  });
-  const md = [
-    '# VAE Lab: run comparison',
-    '',
-    '| run | model | status | epochs | val loss | val ELBO | val recon | val KL | test ELBO | examples/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
-    '',
-  ].join('\n');
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: md });
-  await vscode.window.showTextDocument(doc, { preview: false });
-  return doc;
+  return dashboards.compare(runDirs);
+}
+
+async function explorerCommand(arg: unknown, tree: ExperimentsTree, explorers: Explorers): Promise<unknown> {
+  const runDir = await pickRun(arg, tree, (r) => !!r.record?.lastCheckpoint, 'Run to explore');
+  return runDir ? explorers.open(runDir) : undefined;
 }
 
 async function exportCommand(arg: unknown, tree: ExperimentsTree, m: RunManager, dest?: string): Promise<string | undefined> {

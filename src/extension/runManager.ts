@@ -241,8 +241,18 @@ export class RunManager implements vscode.Disposable {
     this.changed.fire(job);
   }
 
-  /** Evaluate a finished run in a short-lived engine process. */
+  /** Evaluate a finished run on its test set, in a short-lived engine process. */
   evaluate(runDir: string, samples?: number): Promise<EvalResult> {
+    return this.request({ type: 'evaluate', runDir, samples }, (e) => (e.type === 'evaluated' ? e.result : undefined));
+  }
+
+  /** Write the latent explorer's data (<run>/explorer/) from the run's latest weights. */
+  explore(runDir: string): Promise<number> {
+    return this.request({ type: 'explore', runDir }, (e) => (e.type === 'explored' ? e.step : undefined));
+  }
+
+  /** Send one request to a short-lived engine process and resolve with what `pick` finds in its events. */
+  private request<T>(msg: HostMessage, pick: (e: EngineEvent) => T | undefined): Promise<T> {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
@@ -251,16 +261,16 @@ export class RunManager implements vscode.Disposable {
         reject(err);
         return;
       }
-      let result: EvalResult | undefined;
+      let result: T | undefined;
       let error = '';
       child.stderr?.on('data', (d: Buffer) => (error = (error + d.toString()).slice(-2000)));
       child.on('message', (m: unknown) => {
         if (!isEngineEvent(m)) return;
-        if (m.type === 'evaluated') result = m.result;
         if (m.type === 'failed') error = m.error;
+        result = result ?? pick(m);
       });
-      child.on('exit', () => (result ? resolve(result) : reject(new Error(error.trim() || 'the evaluation ended without a result'))));
-      child.send({ type: 'evaluate', runDir, samples } satisfies HostMessage);
+      child.on('exit', () => (result !== undefined ? resolve(result) : reject(new Error(error.trim() || `the engine ended without answering ${msg.type}`))));
+      child.send(msg);
     });
   }
 

@@ -12,6 +12,7 @@ import { evaluateRun } from '../../src/engine/evalRun';
 import { loadLayersModelFromDir } from '../../src/engine/modelIO';
 import { createModel } from '../../src/engine/models';
 import { loadRunModel, resumeRun, startRun } from '../../src/engine/trainer';
+import { prepareExplorer } from '../../src/engine/explorerData';
 import { collectingHooks, tmpDir, useWasm, writeJson } from './helpers';
 
 before(useWasm);
@@ -227,4 +228,34 @@ test('early stopping ends the run when the validation loss stops improving', asy
   const fin = hooks.events.find((e) => e.type === 'finished');
   assert.ok(fin && fin.type === 'finished' && /early stopping/.test(fin.reason));
   assert.equal(hooks.events.filter((e) => e.type === 'epoch').length, 2);
+});
+
+test('validation reports the activity of each latent dimension and the active units', async () => {
+  const dir = tmpDir('active');
+  const out = await startRun({ experimentFile: experiment(dir, tiny('active', { model: { latentDim: 8, encoder: { hidden: [64] } } })), runsRoot: path.join(dir, 'runs') }, collectingHooks());
+  const v = readRunRecord(out.runDir).finalMetrics!;
+  assert.equal(v.activity!.length, 8);
+  assert.ok(v.activity!.every((a) => a >= 0));
+  assert.equal(v.activeUnits, v.activity!.filter((a) => a > 0.01).length);
+  assert.ok(v.activeUnits! >= 1, 'after training some units carry information');
+});
+
+test('the latent explorer data: codes of the test set, labels, pixels and a decoder that loads', async () => {
+  const dir = tmpDir('explorer');
+  const out = await startRun({ experimentFile: experiment(dir, tiny('explored')), runsRoot: path.join(dir, 'runs') }, collectingHooks());
+  const meta = await prepareExplorer(out.runDir);
+  assert.equal(meta.n, 150);
+  assert.equal(meta.means.length, 150);
+  assert.equal(meta.means[0].length, 8);
+  assert.equal(meta.labels!.length, 150);
+  assert.equal(meta.source, 'final model');
+  assert.equal(fs.statSync(path.join(out.runDir, 'explorer', 'images.u8')).size, 150 * 784);
+  const decoder = await loadLayersModelFromDir(path.join(out.runDir, 'explorer', 'decoder'));
+  const y = decoder.predict(tf.tensor2d([meta.means[0]])) as tf.Tensor;
+  assert.deepEqual(y.shape, [1, 28, 28, 1]);
+  // The codes are the model's posterior means of the test images.
+  const { model, data } = await loadRunModel(out.runDir);
+  const mu = model.encodeMean(tf.tensor(data.test.x.subarray(0, 784), [1, 28, 28, 1])).dataSync();
+  mu.forEach((v, i) => assert.ok(Math.abs(v - meta.means[0][i]) < 1e-5));
+  model.dispose();
 });

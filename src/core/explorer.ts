@@ -1,0 +1,29 @@
+// The files the engine writes for the latent explorer (<run>/explorer/) and their description.
+export const EXPLORER_FILES = {
+  dir: 'explorer',
+  meta: 'latents.json',
+  images: 'images.u8',
+  decoder: 'decoder',
+} as const;
+
+export interface ExplorerMeta {
+  formatVersion: 1;
+  runId: string;
+  experiment: string;
+  kind: string;
+  latentDim: number;
+  /** Shape of one example: [h, w, c] for images, [d] for vectors. */
+  exampleShape: number[];
+  /** How decoder outputs become examples: sigmoid of Bernoulli logits, or Gaussian means as they are. */
+  outputTransform: 'sigmoid' | 'identity';
+  /** "final model" or "checkpoint at step N". */
+  source: string;
+  step: number;
+  /** Number of test examples described. */
+  n: number;
+  /** E_q[z|x] of each example (the code, for an ae), n x latentDim. */
+  means: number[][];
+  labels?: number[];
+  classNames?: string[];
+  createdAt: string;
+}

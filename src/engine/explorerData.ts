@@ -1,0 +1,51 @@
+// Data for the latent explorer webview, written to <run>/explorer/: the decoder as a TF.js layers model (decoded
+// live in the panel), and for up to 1,000 test examples their codes E_q[z|x], labels and pixels. Works for a
+// finished run and for the latest checkpoint of a running or stopped one.
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { ExplorerMeta } from '../core/explorer';
+import { EXPLORER_FILES } from '../core/explorer';
+import { writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
+import { exampleSize } from './data';
+import { batchTensor } from './evaluate';
+import { saveLayersModel } from './modelIO';
+import { loadRunModel } from './trainer';
+
+const MAX_EXAMPLES = 1000;
+
+export async function prepareExplorer(runDir: string): Promise<ExplorerMeta> {
+  const { record, config, model, data } = await loadRunModel(runDir);
+  try {
+    const dir = path.join(runDir, EXPLORER_FILES.dir);
+    const test = data.test;
+    const n = Math.min(MAX_EXAMPLES, test.n);
+    const dim = exampleSize(test.shape);
+    const codes = tf.tidy(() => model.encodeMean(batchTensor(test, 0, n)));
+    const means = (await codes.array()) as number[][];
+    codes.dispose();
+    const pixels = new Uint8Array(n * dim);
+    for (let i = 0; i < n * dim; i++) pixels[i] = Math.round(255 * Math.min(1, Math.max(0, test.x[i])));
+    await saveLayersModel(model.decoder, path.join(dir, EXPLORER_FILES.decoder));
+    writeFileAtomic(path.join(dir, EXPLORER_FILES.images), pixels);
+    const meta: ExplorerMeta = {
+      formatVersion: 1,
+      runId: record.runId,
+      experiment: record.experiment,
+      kind: config.model.kind,
+      latentDim: config.model.latentDim,
+      exampleShape: test.shape,
+      outputTransform: config.model.likelihood === 'bernoulli' ? 'sigmoid' : 'identity',
+      source: record.status === 'completed' ? 'final model' : `checkpoint at step ${record.lastCheckpoint?.step ?? 0}`,
+      step: record.progress.step,
+      n,
+      means,
+      labels: test.labels ? Array.from(test.labels.subarray(0, n)) : undefined,
+      classNames: test.classNames,
+      createdAt: new Date().toISOString(),
+    };
+    writeJsonAtomic(path.join(dir, EXPLORER_FILES.meta), meta);
+    return meta;
+  } finally {
+    model.dispose();
+  }
+}

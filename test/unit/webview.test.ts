@@ -1,0 +1,113 @@
+// The webviews' state handling and helpers, in Node (no DOM needed).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DashboardEvent, RunSeries } from '../../src/core/webviewProtocol';
+import { isFromDashboard, isFromExplorer, isToDashboard } from '../../src/core/webviewProtocol';
+import { DashboardState, emptyState, latestValidation, reduce, toCsv } from '../../webview/dashboardState';
+import { fitGaussian, inverseNormalCdf, pca2, percentile, slerp } from '../../webview/latentMath';
+import { Rng } from '../../src/engine/rng';
+
+const t = '2026-11-21T00:00:00.000Z';
+const step = (s: number, loss: number): DashboardEvent => ({ type: 'step', time: t, epoch: 0, step: s, throughput: 1, metrics: { loss, recon: loss - 5, kl: 5, lr: 0.001, beta: 1 } });
+const epoch = (e: number, s: number, loss: number): DashboardEvent => ({
+  type: 'epoch',
+  time: t,
+  epoch: e,
+  step: s,
+  seconds: 1,
+  train: { loss, recon: loss - 5, kl: 5 },
+  validation: { loss, recon: loss - 5, kl: 5, elbo: -loss, klPerDim: [4, 1], activity: [0.5, 0.001], activeUnits: 1 },
+  lr: 0.001,
+});
+const series = (events: DashboardEvent[]): RunSeries => ({ runDir: '/r/a', label: 'a', kind: 'vae', color: '--vscode-charts-blue', status: 'running', epochs: 3, latentDim: 2, events, imageUris: {} });
+
+test('init builds the state from the whole history; replaying it gives the same state', () => {
+  const init = { type: 'init' as const, mode: 'run' as const, runs: [series([step(2, 100), step(4, 90), epoch(0, 4, 95)])] };
+  const s1 = reduce(emptyState, init);
+  const s2 = reduce(reduce(s1, init), init);
+  assert.deepEqual(s1, s2);
+  assert.deepEqual(s1.runs[0].steps.map((p) => p.step), [2, 4]);
+  assert.equal(latestValidation(s1.runs[0])?.loss, 95);
+});
+
+test('append adds live events in order and ignores ones already seen', () => {
+  let s: DashboardState = reduce(emptyState, { type: 'init', mode: 'run', runs: [series([step(2, 100)])] });
+  s = reduce(s, { type: 'append', runDir: '/r/a', events: [step(6, 80), step(4, 90), step(2, 100)], imageUris: {}, status: 'running' });
+  assert.deepEqual(s.runs[0].steps.map((p) => [p.step, p.metrics.loss]), [[2, 100], [4, 90], [6, 80]]);
+  s = reduce(s, { type: 'append', runDir: '/other', events: [step(8, 1)], imageUris: {}, status: 'running' });
+  assert.equal(s.runs[0].steps.length, 3, 'events of another run are not mixed in');
+  s = reduce(s, { type: 'append', runDir: '/r/a', events: [{ type: 'images', time: t, epoch: 0, step: 6, reconstructions: 'images/r1.png' }], imageUris: { 'images/r1.png': 'https://x/r1.png' }, status: 'running' });
+  assert.equal(s.runs[0].images.length, 1);
+  assert.equal(s.runs[0].imageUris['images/r1.png'], 'https://x/r1.png');
+  s = reduce(s, { type: 'append', runDir: '/r/a', events: [{ type: 'finished', time: t, epoch: 3, step: 9, reason: 'done', final: { loss: 1, recon: 1 }, modelDir: 'model' }], imageUris: {}, status: 'running' });
+  assert.equal(s.runs[0].status, 'completed', 'a final event decides the status even if the host still said running');
+});
+
+test('a resumed run drops the events after its restart point and re-adds them', () => {
+  const started = (s: number): DashboardEvent => ({ type: 'started', time: t, runId: 'a', runDir: '/r/a', resumed: s > 0, step: s, config: {} as never, backend: { name: 'wasm', version: '4.22.0', detail: '' }, data: {} as never, parameters: 1, stepsPerEpoch: 5, totalSteps: 15 });
+  const s = reduce(emptyState, { type: 'init', mode: 'run', runs: [series([started(0), step(2, 100), step(4, 90), step(6, 85), started(4), step(6, 70)])] });
+  assert.deepEqual(s.runs[0].steps.map((p) => [p.step, p.metrics.loss]), [[2, 100], [4, 90], [6, 70]]);
+  assert.equal(s.runs[0].backend, 'wasm 4.22.0');
+});
+
+test('CSV export has one row per step and per epoch with every metric', () => {
+  const s = reduce(emptyState, { type: 'init', mode: 'run', runs: [series([step(2, 100), epoch(0, 2, 95)])] });
+  const lines = toCsv(s.runs[0]).trim().split('\n');
+  assert.equal(lines.length, 3);
+  const header = lines[0].split(',');
+  assert.deepEqual(header.slice(0, 3), ['kind', 'epoch', 'step']);
+  assert.ok(header.includes('train_loss') && header.includes('val_elbo') && header.includes('val_activeUnits'));
+  const epochRow = lines[2].split(',');
+  assert.equal(epochRow[0], 'epoch');
+  assert.equal(epochRow[header.indexOf('val_elbo')], '-95');
+});
+
+test('messages from webviews are validated: unknown, malformed or oversized ones are rejected', () => {
+  assert.ok(isFromDashboard({ type: 'ready' }));
+  assert.ok(isFromDashboard({ type: 'exportPng', chart: 'loss', dataUrl: 'data:image/png;base64,AAAA' }));
+  assert.ok(!isFromDashboard({ type: 'exportPng', chart: '../../etc/passwd', dataUrl: 'data:image/png;base64,AAAA' }), 'chart names cannot be paths');
+  assert.ok(!isFromDashboard({ type: 'exportPng', chart: 'loss', dataUrl: 'data:text/html;base64,AAAA' }));
+  assert.ok(!isFromDashboard({ type: 'exportCsv', runDir: '/r/a' }), 'the CSV text is required');
+  assert.ok(!isFromDashboard({ type: 'runShell', command: 'rm -rf /' }));
+  assert.ok(!isFromDashboard(null) && !isFromDashboard('ready') && !isFromDashboard([]));
+  assert.ok(isFromExplorer({ type: 'latency', samples: [1.5, 2] }));
+  assert.ok(!isFromExplorer({ type: 'latency', samples: ['1'] }));
+  assert.ok(isToDashboard({ type: 'init', mode: 'run', runs: [series([])] }));
+  assert.ok(!isToDashboard({ type: 'init', mode: 'run', runs: [{ ...series([]), status: 'weird' }] }));
+});
+
+test('inverse normal CDF matches known quantiles', () => {
+  assert.ok(Math.abs(inverseNormalCdf(0.5)) < 1e-12);
+  assert.ok(Math.abs(inverseNormalCdf(0.975) - 1.959963985) < 1e-7);
+  assert.ok(Math.abs(inverseNormalCdf(0.05) + 1.644853627) < 1e-7);
+  assert.ok(Math.abs(inverseNormalCdf(0.001) + 3.090232306) < 1e-6);
+  assert.throws(() => inverseNormalCdf(0));
+});
+
+test('PCA finds the directions of largest variance and keeps the origin', () => {
+  const rng = new Rng(2);
+  // Variance 9 along (1, 1, 0)/sqrt2, 1 along z, 0.01 along (1, -1, 0)/sqrt2.
+  const codes = Array.from({ length: 2000 }, () => {
+    const a = 3 * rng.normal();
+    const b = 0.1 * rng.normal();
+    const c = rng.normal();
+    return [(a + b) / Math.SQRT2, (a - b) / Math.SQRT2, c];
+  });
+  const { axes, points } = pca2(codes);
+  assert.ok(Math.abs(Math.abs(axes[0][0]) - Math.SQRT1_2) < 0.02 && Math.abs(Math.abs(axes[0][1]) - Math.SQRT1_2) < 0.02);
+  assert.ok(Math.abs(Math.abs(axes[1][2]) - 1) < 0.02);
+  const { std } = fitGaussian(points.map((p) => [p[0], p[1]]));
+  assert.ok(Math.abs(std[0] - 3) < 0.2 && Math.abs(std[1] - 1) < 0.1);
+  assert.deepEqual(pca2([[1, 2], [3, 4]]).points, [[1, 2], [3, 4]]);
+});
+
+test('slerp keeps the norm between codes of equal norm; percentile', () => {
+  const a = [3, 0, 0];
+  const b = [0, 3, 0];
+  const mid = slerp(a, b, 0.5);
+  assert.ok(Math.abs(Math.hypot(...mid) - 3) < 1e-5);
+  assert.ok(Math.abs(mid[0] - mid[1]) < 1e-6);
+  assert.deepEqual(Array.from(slerp(a, b, 0)), a);
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95), 10);
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5), 5);
+});

@@ -1,0 +1,136 @@
+// The dashboard's state, as a pure function of the messages it received. Replaying 'init' after the panel was
+// hidden and shown again rebuilds the same state; appended events that were already seen are ignored.
+import type { DashboardEvent, DisplayStatus, RunSeries, ToDashboard } from '../src/core/webviewProtocol';
+import type { EvalResult, EvalSplitMetrics, TermMetrics } from '../src/core/protocol';
+
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  metrics: TermMetrics & { beta?: number; lr: number };
+}
+
+export interface EpochPoint {
+  epoch: number;
+  /** Global step at the end of the epoch (x position on the step axis). */
+  step: number;
+  train: TermMetrics;
+  validation: EvalSplitMetrics;
+}
+
+export interface ImagePoint {
+  epoch: number;
+  reconstructions?: string;
+  samples?: string;
+}
+
+export interface SeriesState {
+  runDir: string;
+  label: string;
+  kind: string;
+  color: string;
+  status: DisplayStatus;
+  statusReason?: string;
+  epochs: number;
+  latentDim: number;
+  totalSteps?: number;
+  backend?: string;
+  steps: StepPoint[];
+  epochPoints: EpochPoint[];
+  images: ImagePoint[];
+  evaluation?: EvalResult;
+  imageUris: Record<string, string>;
+}
+
+export interface DashboardState {
+  mode: 'run' | 'compare';
+  runs: SeriesState[];
+}
+
+export const emptyState: DashboardState = { mode: 'run', runs: [] };
+
+function emptySeries(r: RunSeries): SeriesState {
+  return {
+    runDir: r.runDir,
+    label: r.label,
+    kind: r.kind,
+    color: r.color,
+    status: r.status,
+    statusReason: r.statusReason,
+    epochs: r.epochs,
+    latentDim: r.latentDim,
+    steps: [],
+    epochPoints: [],
+    images: [],
+    evaluation: r.evaluation,
+    imageUris: { ...r.imageUris },
+  };
+}
+
+/** Insert keeping the array sorted by `key` and unique: a repeated key replaces the old entry. */
+function upsert<T>(arr: T[], item: T, key: (t: T) => number): T[] {
+  const k = key(item);
+  const i = arr.findIndex((x) => key(x) >= k);
+  if (i === -1) return [...arr, item];
+  if (key(arr[i]) === k) return [...arr.slice(0, i), item, ...arr.slice(i + 1)];
+  return [...arr.slice(0, i), item, ...arr.slice(i)];
+}
+
+function applyEvent(s: SeriesState, e: DashboardEvent): SeriesState {
+  switch (e.type) {
+    case 'started':
+      // A resumed run repeats the events after its checkpoint: drop what lies beyond the restart point.
+      return {
+        ...s,
+        totalSteps: e.totalSteps,
+        backend: `${e.backend.name} ${e.backend.version}`,
+        steps: s.steps.filter((p) => p.step <= e.step),
+        epochPoints: s.epochPoints.filter((p) => p.step <= e.step),
+      };
+    case 'step':
+      return { ...s, steps: upsert(s.steps, { step: e.step, epoch: e.epoch, metrics: e.metrics }, (p) => p.step) };
+    case 'epoch':
+      return { ...s, epochPoints: upsert(s.epochPoints, { epoch: e.epoch, step: e.step, train: e.train, validation: e.validation }, (p) => p.epoch) };
+    case 'images':
+      return { ...s, images: upsert(s.images, { epoch: e.epoch, reconstructions: e.reconstructions, samples: e.samples }, (p) => p.epoch) };
+    case 'finished':
+      return { ...s, status: 'completed', statusReason: e.reason };
+    case 'cancelled':
+      return { ...s, status: 'cancelled', statusReason: e.reason };
+    case 'failed':
+      return { ...s, status: 'failed', statusReason: e.error };
+  }
+}
+
+export function reduce(state: DashboardState, msg: ToDashboard): DashboardState {
+  if (msg.type === 'init') {
+    return { mode: msg.mode, runs: msg.runs.map((r) => r.events.reduce(applyEvent, emptySeries(r))) };
+  }
+  return {
+    ...state,
+    runs: state.runs.map((s) => {
+      if (s.runDir !== msg.runDir) return s;
+      const next = msg.events.reduce(applyEvent, { ...s, imageUris: { ...s.imageUris, ...msg.imageUris } });
+      // A final event in this batch decides the status; otherwise the host's view of the run does.
+      const ended = msg.events.some((e) => e.type === 'finished' || e.type === 'cancelled' || e.type === 'failed');
+      return ended ? next : { ...next, status: msg.status };
+    }),
+  };
+}
+
+/** The latest validation metrics of a run. */
+export function latestValidation(s: SeriesState): EvalSplitMetrics | undefined {
+  return s.epochPoints[s.epochPoints.length - 1]?.validation;
+}
+
+/** Metrics as CSV: one row per step event and per epoch event, with every metric as a column. */
+export function toCsv(s: SeriesState): string {
+  const stepKeys = [...new Set(s.steps.flatMap((p) => Object.keys(p.metrics)))];
+  const valKeys = [...new Set(s.epochPoints.flatMap((p) => Object.keys(p.validation).filter((k) => typeof p.validation[k] === 'number')))];
+  const header = ['kind', 'epoch', 'step', ...stepKeys.map((k) => `train_${k}`), ...valKeys.map((k) => `val_${k}`)];
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '');
+  const rows = [
+    ...s.steps.map((p) => ['step', String(p.epoch + 1), String(p.step), ...stepKeys.map((k) => num(p.metrics[k])), ...valKeys.map(() => '')]),
+    ...s.epochPoints.map((p) => ['epoch', String(p.epoch + 1), String(p.step), ...stepKeys.map((k) => num(p.train[k])), ...valKeys.map((k) => num(p.validation[k]))]),
+  ];
+  return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
+}

@@ -39,7 +39,7 @@ function decode(codes: Float32Array, n: number): Float32Array {
   return tf.tidy(() => {
     const out = decoder.predict(tf.tensor2d(codes, [n, meta.latentDim])) as tf.Tensor;
     const x = meta.outputTransform === 'sigmoid' ? tf.sigmoid(out) : out;
-    return x.reshape([n, exampleDim]).dataSync() as Float32Array;
+    return tf.reshape(x, [n, exampleDim]).dataSync() as Float32Array;
   });
 }
 
@@ -195,22 +195,23 @@ function drawScatter(): void {
   const all = projected.points;
   const extent = Math.max(3, ...all.map((p) => Math.max(Math.abs(p[0]), Math.abs(p[1])))) * 1.05;
   const toPx = (v: number, flip = false) => (flip ? size / 2 - (v / extent) * (size / 2) : size / 2 + (v / extent) * (size / 2));
+  ctx.globalAlpha = 0.7;
+  all.forEach((p, i) => {
+    ctx.fillStyle = meta.labels ? CLASS_COLORS[meta.labels[i] % CLASS_COLORS.length] : fg;
+    ctx.fillRect(toPx(p[0]) - 1.5, toPx(p[1], true) - 1.5, 3, 3);
+  });
+  ctx.globalAlpha = 1;
   // The prior's 1 and 2 standard deviations (a projection of N(0, I) onto orthonormal axes is still N(0, I)).
   ctx.strokeStyle = fg;
-  ctx.globalAlpha = 0.5;
-  ctx.setLineDash([4, 4]);
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash([5, 4]);
   for (const r of [1, 2]) {
     ctx.beginPath();
     ctx.arc(size / 2, size / 2, (r / extent) * (size / 2), 0, 2 * Math.PI);
     ctx.stroke();
   }
   ctx.setLineDash([]);
-  ctx.globalAlpha = 0.8;
-  all.forEach((p, i) => {
-    ctx.fillStyle = meta.labels ? CLASS_COLORS[meta.labels[i] % CLASS_COLORS.length] : fg;
-    ctx.fillRect(toPx(p[0]) - 1.5, toPx(p[1], true) - 1.5, 3, 3);
-  });
-  ctx.globalAlpha = 1;
+  ctx.lineWidth = 1;
   for (const [i, name] of [[selectedA, 'A'], [selectedB, 'B']] as const) {
     const p = all[i];
     ctx.strokeStyle = fg;

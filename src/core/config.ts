@@ -7,7 +7,10 @@ export const experimentSchema: object = schemaJson;
 
 export type DataSource = 'mnist' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
-export type ModelKind = 'ae' | 'vae' | 'beta-vae';
+export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'cvae' | 'iwae' | 'aae';
+
+/** Kinds with a Gaussian encoder, a KL term and an ELBO. */
+export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'cvae', 'iwae'];
 export type Likelihood = 'bernoulli' | 'gaussian' | 'gaussian-learned';
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'softplus' | 'linear';
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -53,6 +56,10 @@ export interface ModelConfig {
   decoder: NetworkConfig;
   likelihood: Likelihood;
   sigma: number;
+  /** Activation of the code layer of deterministic autoencoders. */
+  codeActivation: Activation;
+  /** aae only. */
+  discriminator?: { hidden: number[]; activation: Activation; learningRate: number };
 }
 
 export interface KlScheduleConfig {
@@ -69,6 +76,16 @@ export interface ObjectiveConfig {
   capacity?: { max: number; steps: number };
   samples: number;
   reduction: 'sum-over-dimensions-mean-over-batch';
+  /** sparse-ae only. */
+  sparsity?: { penalty: 'l1' | 'kl'; weight: number; target: number };
+  /** denoising-ae only. */
+  corruption?: { type: 'gaussian' | 'mask' | 'salt-and-pepper'; level: number };
+  /** contractive-ae only. */
+  contraction?: { weight: number };
+  /** iwae only: importance samples k. */
+  importanceSamples?: number;
+  /** aae only. */
+  prior?: { type: 'normal' | 'mixture'; components: number; radius: number; std: number };
 }
 
 export interface OptimizerConfig {
@@ -286,18 +303,58 @@ function semanticIssues(c: ExperimentConfig, raw: Record<string, any>): ConfigIs
     issues.push({ pointer: '/data/binarize', message: 'binarization applies to intensities in [0, 1], not to toy2d points.' });
   }
   const o = raw.objective ?? {};
-  if (m.kind === 'vae' && o.beta !== undefined && o.beta !== 1) {
-    issues.push({ pointer: '/objective/beta', message: 'the plain vae optimises the ELBO with beta = 1; use model kind "beta-vae" for another beta.' });
+  const rawModel = raw.model ?? {};
+  if ((m.kind === 'vae' || m.kind === 'cvae' || m.kind === 'iwae') && o.beta !== undefined && o.beta !== 1) {
+    issues.push({ pointer: '/objective/beta', message: `the ${m.kind} optimises its bound with beta = 1; use model kind "beta-vae" for another beta.` });
   }
   if (m.kind !== 'beta-vae' && o.capacity !== undefined) {
     issues.push({ pointer: '/objective/capacity', message: 'a capacity target needs model kind "beta-vae".' });
   }
-  if (m.kind === 'ae') {
-    for (const key of ['beta', 'klSchedule', 'freeBits', 'capacity', 'samples']) {
-      if (o[key] !== undefined) {
-        issues.push({ pointer: `/objective/${key}`, message: 'a deterministic autoencoder (kind "ae") has no KL term or sampling; remove this field.' });
+  if (!VARIATIONAL_KINDS.includes(m.kind)) {
+    // Neutral values (what an effective config records for these kinds) are fine; anything else has no effect.
+    const neutral: Record<string, (v: any) => boolean> = {
+      beta: (v) => v === 0,
+      klSchedule: (v) => v?.type === 'constant',
+      freeBits: (v) => v === 0,
+      capacity: () => false,
+      samples: (v) => v === 1,
+    };
+    for (const [key, isNeutral] of Object.entries(neutral)) {
+      if (o[key] !== undefined && !isNeutral(o[key])) {
+        issues.push({ pointer: `/objective/${key}`, message: `a deterministic autoencoder (kind "${m.kind}") has no KL term or sampling; remove this field.` });
       }
     }
+  } else if (rawModel.codeActivation !== undefined && rawModel.codeActivation !== 'linear') {
+    issues.push({ pointer: '/model/codeActivation', message: `is for deterministic autoencoders; a ${m.kind} has mean and log-variance heads. Remove this field.` });
+  }
+  if (m.kind === 'iwae' && o.samples !== undefined && o.samples !== 1) {
+    issues.push({ pointer: '/objective/samples', message: 'an iwae draws objective.importanceSamples samples per example; remove this field.' });
+  }
+  const only: [string, string, ModelKind][] = [
+    ['/objective/sparsity', 'sparsity', 'sparse-ae'],
+    ['/objective/corruption', 'corruption', 'denoising-ae'],
+    ['/objective/contraction', 'contraction', 'contractive-ae'],
+    ['/objective/importanceSamples', 'importanceSamples', 'iwae'],
+    ['/objective/prior', 'prior', 'aae'],
+  ];
+  for (const [pointer, key, kind] of only) {
+    if (o[key] !== undefined && m.kind !== kind) issues.push({ pointer, message: `is only used by model kind "${kind}".` });
+  }
+  if (rawModel.discriminator !== undefined && m.kind !== 'aae') issues.push({ pointer: '/model/discriminator', message: 'is only used by model kind "aae".' });
+  if (m.kind === 'linear-ae') {
+    for (const net of ['encoder', 'decoder'] as const) {
+      const a = rawModel[net]?.activation;
+      if (a !== undefined && a !== 'linear') issues.push({ pointer: `/model/${net}/activation`, message: 'a linear-ae has no activations: use "linear" or omit it.' });
+      if (m[net].type === 'conv') issues.push({ pointer: `/model/${net}/type`, message: 'a linear-ae is a linear map: use "mlp".' });
+    }
+    if (rawModel.codeActivation !== undefined && rawModel.codeActivation !== 'linear') issues.push({ pointer: '/model/codeActivation', message: 'a linear-ae has no activations: use "linear" or omit it.' });
+    if (rawModel.likelihood !== undefined && rawModel.likelihood !== 'gaussian') issues.push({ pointer: '/model/likelihood', message: 'a linear-ae minimises squared error: use "gaussian" (fixed sigma) or omit it.' });
+  }
+  if (m.kind === 'contractive-ae' && m.encoder.type === 'conv') {
+    issues.push({ pointer: '/model/encoder/type', message: 'the contractive penalty is computed for MLP encoders: use "mlp".' });
+  }
+  if (m.kind === 'sparse-ae' && c.objective.sparsity?.penalty === 'kl' && rawModel.codeActivation !== undefined && rawModel.codeActivation !== 'sigmoid') {
+    issues.push({ pointer: '/model/codeActivation', message: 'the KL sparsity penalty needs activations in (0, 1): use "sigmoid", or the "l1" penalty.' });
   }
   if (c.logging.gridSize * c.logging.gridSize > 256) {
     issues.push({ pointer: '/logging/gridSize', message: 'must be at most 16.' });
@@ -324,7 +381,7 @@ export function validateExperiment(doc: unknown): ConfigIssue[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return [{ pointer: '', message: 'an experiment must be a JSON object.' }];
   }
-  const work = clone(doc) as Record<string, any>;
+  const work = seedKindSections(clone(doc) as Record<string, any>);
   const validate = validator();
   if (!validate(work)) {
     const seen = new Set<string>();
@@ -344,16 +401,46 @@ export function validateExperiment(doc: unknown): ConfigIssue[] {
 }
 
 function effectiveConfig(doc: unknown): ExperimentConfig {
-  const work = clone(doc) as Record<string, any>;
+  const work = seedKindSections(clone(doc) as Record<string, any>);
   validator()(work);
   return fillDerivedDefaults(work);
+}
+
+/**
+ * Add the empty sections a model kind uses (objective.sparsity for sparse-ae, ...) so that Ajv fills their
+ * defaults from the schema; a linear-ae defaults to the Gaussian likelihood (squared error).
+ */
+function seedKindSections(work: Record<string, any>): Record<string, any> {
+  const model = work.model;
+  const kind = typeof model === 'object' && model !== null && !Array.isArray(model) ? model.kind : undefined;
+  const objective = (work.objective ??= {});
+  if (typeof objective !== 'object' || objective === null || Array.isArray(objective)) return work;
+  if (kind === 'sparse-ae') objective.sparsity ??= {};
+  if (kind === 'denoising-ae') objective.corruption ??= {};
+  if (kind === 'contractive-ae') objective.contraction ??= {};
+  if (kind === 'aae') {
+    objective.prior ??= {};
+    model.discriminator ??= {};
+  }
+  if (kind === 'linear-ae') model.likelihood ??= 'gaussian';
+  return work;
 }
 
 /** Defaults that depend on other fields (and so cannot live in the schema). */
 function fillDerivedDefaults(work: Record<string, any>): ExperimentConfig {
   const c = work as ExperimentConfig;
+  const kind = c.model.kind;
+  if (kind === 'linear-ae') {
+    c.model.encoder.activation = 'linear';
+    if (work.model.decoder) c.model.decoder.activation = 'linear';
+  }
   if (!work.model.decoder) c.model.decoder = clone(c.model.encoder);
-  if (c.objective.beta === undefined) c.objective.beta = c.model.kind === 'beta-vae' ? 4 : c.model.kind === 'ae' ? 0 : 1;
+  if (c.model.codeActivation === undefined) {
+    const sp = c.objective.sparsity;
+    c.model.codeActivation = kind === 'contractive-ae' ? 'sigmoid' : kind === 'sparse-ae' ? (sp?.penalty === 'l1' ? 'relu' : 'sigmoid') : 'linear';
+  }
+  if (kind === 'iwae' && c.objective.importanceSamples === undefined) c.objective.importanceSamples = 5;
+  if (c.objective.beta === undefined) c.objective.beta = kind === 'beta-vae' ? 4 : VARIATIONAL_KINDS.includes(kind) ? 1 : 0;
   const extra = OPTION_DEFAULTS[c.data.source];
   if (extra) c.data.options = { ...extra, ...c.data.options };
   return c;

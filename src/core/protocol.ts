@@ -106,6 +106,8 @@ export type EngineEvent =
       /** Paths relative to the run folder. */
       reconstructions?: string;
       samples?: string;
+      /** Views particular to the model kind (denoising triples, samples per class, codes versus prior). */
+      extra?: { title: string; path: string }[];
     }
   | { type: 'checkpoint'; time: string; epoch: number; step: number; path: string }
   | { type: 'log'; time: string; level: 'info' | 'warn'; message: string }

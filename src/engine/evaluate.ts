@@ -70,6 +70,12 @@ export class MetricSums {
   }
 }
 
+/** One-hot labels of examples [start, end) of a split, for conditional models. */
+export function batchLabels(d: Dataset, start: number, end: number, classes: number): tf.Tensor2D {
+  if (!d.labels) throw new Error('this model needs labels, and the data has none');
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(d.labels!.subarray(start, end), 'int32'), classes).toFloat() as tf.Tensor2D);
+}
+
 /** Copy examples [start, end) of a split into a tensor of shape [n, ...exampleShape]. */
 export function batchTensor(d: Dataset, start: number, end: number): tf.Tensor {
   const dim = exampleSize(d.shape);
@@ -96,9 +102,10 @@ export async function evaluateSplit(model: AutoencoderModel, d: Dataset, o: Eval
     const end = Math.min(d.n, start + bs);
     tf.tidy(() => {
       const x = batchTensor(d, start, end);
-      const t = model.terms(x, x, { step: o.step, seed: mixSeed(o.seed, Stream.evaluation, i), klWeight: o.klWeight, totalSteps: o.totalSteps });
+      const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
+      const t = model.terms(x, x, { step: o.step, seed: mixSeed(o.seed, Stream.evaluation, i), klWeight: o.klWeight, totalSteps: o.totalSteps, labels });
       sums.add({ loss: t.loss, ...t.metrics }, end - start, t.klPerDim);
-      const codes = model.encodeMean(x);
+      const codes = model.encodeMean(x, labels);
       codeSum.add({}, end - start, codes.mean(0) as tf.Tensor1D);
       codeSq.add({}, end - start, codes.square().mean(0) as tf.Tensor1D);
     });

@@ -29,6 +29,8 @@ export const Stream = {
   generate: 6,
   sample: 7,
   evaluation: 8,
+  corrupt: 9,
+  adversary: 10,
 } as const;
 
 export class Rng {

@@ -9,12 +9,11 @@ import type { BackendInfo, EngineEvent, EvalSplitMetrics, RunStatus, TermMetrics
 import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { initBackend } from './backend';
 import { Dataset, exampleSize, loadData, numClasses, SplitData, subset, range } from './data';
-import { batchTensor, evaluateSplit, MetricSums, SumsSnapshot } from './evaluate';
+import { batchLabels, batchTensor, evaluateSplit, MetricSums, SumsSnapshot } from './evaluate';
 import { loadExperimentFile } from './experiment';
 import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
-import { AutoencoderModel, createModel } from './models';
-import { Optimizer } from './optimizers';
+import { AutoencoderModel, createModel, OptimizerGroup } from './models';
 import { mixSeed, permutation, Rng, Stream } from './rng';
 import { klScheduleWeight, learningRateAt } from './schedules';
 
@@ -45,7 +44,8 @@ interface CheckpointHeader {
   epoch: number;
   stepInEpoch: number;
   step: number;
-  optimizer: { type: string; t: number };
+  /** Per optimizer (in the model's order): its kind, update count and how many variables it has slots for. */
+  optimizers: { name: string; type: string; t: number; variables: number; slotsPerVariable: number }[];
   /** All randomness is derived from this seed and the position (epoch, step): nothing else to restore. */
   random: { seed: number; scheme: string };
   bestValidationLoss: number | null;
@@ -106,7 +106,7 @@ export async function resumeRun(runDir: string, hooks: EngineHooks): Promise<Run
 class TrainingSession {
   private readonly model: AutoencoderModel;
   private readonly vars: tf.Variable[];
-  private readonly optimizer: Optimizer;
+  private readonly optimizers: OptimizerGroup[];
   private readonly stepsPerEpoch: number;
   private readonly totalSteps: number;
   private readonly validation: Dataset;
@@ -132,9 +132,9 @@ class TrainingSession {
     private readonly record: RunRecord,
     private readonly hooks: EngineHooks,
   ) {
-    this.model = createModel(config, data.train.shape);
+    this.model = createModel(config, data.train.shape, numClasses(data.train));
     this.vars = this.model.trainableVariables();
-    this.optimizer = new Optimizer(config.training.optimizer, this.vars);
+    this.optimizers = this.model.createOptimizers();
     this.stepsPerEpoch = Math.ceil(data.train.n / config.training.batchSize);
     this.totalSteps = this.stepsPerEpoch * config.training.epochs;
     this.validation = config.data.binarize === 'dynamic' ? binarizeOnce(data.validation, mixSeed(config.training.seed, Stream.binarize, -1)) : data.validation;
@@ -200,7 +200,7 @@ class TrainingSession {
       throw err;
     } finally {
       this.model.dispose();
-      this.optimizer.dispose();
+      for (const o of this.optimizers) o.optimizer.dispose();
     }
   }
 
@@ -241,9 +241,13 @@ class TrainingSession {
           const end = Math.min(train.n, start + batchSize);
           const b = end - start;
           const xs = new Float32Array(b * dim);
-          for (let i = 0; i < b; i++) xs.set(train.x.subarray(order[start + i] * dim, (order[start + i] + 1) * dim), i * dim);
+          const labels = this.model.conditional ? new Int32Array(b) : undefined;
+          for (let i = 0; i < b; i++) {
+            xs.set(train.x.subarray(order[start + i] * dim, (order[start + i] + 1) * dim), i * dim);
+            if (labels) labels[i] = train.labels![order[start + i]];
+          }
           if (cfg.data.binarize === 'dynamic') binarizeInPlace(xs, mixSeed(seed, Stream.binarize, this.step));
-          this.trainStep(xs, b, window, epochSums);
+          this.trainStep(xs, labels, b, window, epochSums);
           windowExamples += b;
           this.step++;
           this.stepInEpoch++;
@@ -302,29 +306,36 @@ class TrainingSession {
     }
   }
 
-  private trainStep(xs: Float32Array, b: number, window: MetricSums, epochSums: MetricSums): void {
+  private trainStep(xs: Float32Array, labels: Int32Array | undefined, b: number, window: MetricSums, epochSums: MetricSums): void {
     const cfg = this.config;
-    const ctx = { step: this.step, seed: mixSeed(cfg.training.seed, Stream.epsilon, this.step), klWeight: this.klWeight(this.step), totalSteps: this.totalSteps };
     const lr = this.lr();
+    const input = this.model.trainingInput(xs, mixSeed(cfg.training.seed, Stream.corrupt, this.step));
     tf.tidy(() => {
-      const x = tf.tensor(xs, [b, ...this.data.train.shape]);
+      const shape = [b, ...this.data.train.shape];
+      const target = tf.tensor(xs, shape);
+      const x = input === xs ? target : tf.tensor(input, shape);
+      const ctx = {
+        step: this.step,
+        seed: mixSeed(cfg.training.seed, Stream.epsilon, this.step),
+        klWeight: this.klWeight(this.step),
+        totalSteps: this.totalSteps,
+        labels: labels ? (tf.oneHot(tf.tensor1d(labels, 'int32'), this.model.numClasses).toFloat() as tf.Tensor2D) : undefined,
+      };
       let metrics: Record<string, tf.Scalar> = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const t = this.model.terms(x, x, ctx);
-        metrics = { loss: t.loss, ...t.metrics };
-        for (const m of Object.values(metrics)) tf.keep(m);
-        return t.loss;
-      }, this.vars);
-      const norm = this.optimizer.apply(
-        this.vars.map((v) => grads[v.name]),
-        lr,
-        cfg.training.gradClipNorm,
-      );
-      void value;
+      if (this.model.trainStep) {
+        metrics = this.model.trainStep(x, target, ctx, this.optimizers, lr, cfg.training.gradClipNorm);
+      } else {
+        const { grads } = tf.variableGrads(() => {
+          const t = this.model.terms(x, target, ctx);
+          metrics = { loss: t.loss, ...t.metrics };
+          for (const m of Object.values(metrics)) tf.keep(m);
+          return t.loss;
+        }, this.vars);
+        this.optimizers[0].optimizer.apply(this.vars.map((v) => grads[v.name]), lr, cfg.training.gradClipNorm).dispose();
+      }
       window.add(metrics, b);
       epochSums.add(metrics, b);
       for (const m of Object.values(metrics)) m.dispose();
-      norm.dispose();
     });
   }
 
@@ -374,9 +385,13 @@ class TrainingSession {
       const imgShape = shape.length === 3 ? shape : [Math.sqrt(shape[0]), Math.sqrt(shape[0]), 1];
       const n = Math.min(val.n, Math.floor((g * g) / 2));
       const rows = Math.ceil(n / g);
+      const m = this.model;
       const { inputs, recon, prior } = tf.tidy(() => {
         const x = batchTensor(val, 0, n);
-        return { inputs: x.dataSync() as Float32Array, recon: this.model.reconstruct(x).dataSync() as Float32Array, prior: this.model.sample(g * g, sampleSeed).dataSync() as Float32Array };
+        const labels = m.conditional ? batchLabels(val, 0, n, m.numClasses) : undefined;
+        // Conditional models: one class per row of samples.
+        const sampleLabels = m.conditional ? (tf.oneHot(tf.tensor1d(Array.from({ length: g * g }, (_, k) => Math.floor(k / g) % m.numClasses), 'int32'), m.numClasses).toFloat() as tf.Tensor2D) : undefined;
+        return { inputs: x.dataSync() as Float32Array, recon: m.reconstruct(x, labels).dataSync() as Float32Array, prior: m.sample(g * g, sampleSeed, sampleLabels).dataSync() as Float32Array };
       });
       // Rows alternate: inputs, then their reconstructions underneath.
       const dim = exampleSize(imgShape);
@@ -395,16 +410,23 @@ class TrainingSession {
       writeFileAtomic(path.join(dir, path.basename(samples)), imageGrid(prior, g * g, imgShape, g));
     } else if (exampleSize(shape) === 2) {
       const n = Math.min(val.n, 2000);
+      const m = this.model;
       const { inputs, recon, prior } = tf.tidy(() => {
         const x = batchTensor(val, 0, n);
-        return { inputs: x.dataSync() as Float32Array, recon: this.model.reconstruct(x).dataSync() as Float32Array, prior: this.model.sample(n, sampleSeed).dataSync() as Float32Array };
+        const labels = m.conditional ? batchLabels(val, 0, n, m.numClasses) : undefined;
+        return { inputs: x.dataSync() as Float32Array, recon: m.reconstruct(x, labels).dataSync() as Float32Array, prior: m.sample(n, sampleSeed, labels).dataSync() as Float32Array };
       });
       reconstructions = `images/reconstructions-epoch-${tag}.png`;
       writeFileAtomic(path.join(dir, path.basename(reconstructions)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: recon, color: [31, 119, 180] }]));
       samples = `images/samples-epoch-${tag}.png`;
       writeFileAtomic(path.join(dir, path.basename(samples)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: prior, color: [255, 127, 14] }]));
     }
-    if (reconstructions || samples) this.emit({ type: 'images', time: now(), epoch, step: this.step, reconstructions, samples });
+    const extra = (this.model.extraImages?.({ x: val.x, n: val.n, labels: val.labels }, sampleSeed) ?? []).map((img) => {
+      const rel = `images/${img.name}-epoch-${tag}.png`;
+      writeFileAtomic(path.join(this.runDir, rel), img.png);
+      return { title: img.title, path: rel };
+    });
+    if (reconstructions || samples || extra.length > 0) this.emit({ type: 'images', time: now(), epoch, step: this.step, reconstructions, samples, extra: extra.length > 0 ? extra : undefined });
   }
 
   // ----------------------------------------------------------------------------------------------- checkpoints
@@ -414,19 +436,23 @@ class TrainingSession {
   }
 
   private async checkpoint(): Promise<void> {
-    const opt = await this.optimizer.snapshot();
     const arrays: { spec: { name: string; shape: number[] }; data: Float32Array }[] = [];
     for (let i = 0; i < this.vars.length; i++) {
       const v = this.vars[i];
       arrays.push({ spec: { name: `var${i}:${v.name}`, shape: v.shape }, data: (await v.data()) as Float32Array });
     }
-    opt.slots.forEach((slots, i) => slots.forEach((s, j) => arrays.push({ spec: { name: `slot${i}.${j}`, shape: this.vars[i].shape }, data: s })));
+    const optimizers: CheckpointHeader['optimizers'] = [];
+    for (const group of this.optimizers) {
+      const snap = await group.optimizer.snapshot();
+      optimizers.push({ name: group.name, type: snap.type, t: snap.t, variables: snap.slots.length, slotsPerVariable: snap.slots[0]?.length ?? 0 });
+      snap.slots.forEach((slots, i) => slots.forEach((s, j) => arrays.push({ spec: { name: `${group.name}.slot${i}.${j}`, shape: [s.length] }, data: s })));
+    }
     const header: CheckpointHeader = {
       formatVersion: 1,
       epoch: this.epoch,
       stepInEpoch: this.stepInEpoch,
       step: this.step,
-      optimizer: { type: opt.type, t: opt.t },
+      optimizers,
       random: { seed: this.config.training.seed, scheme: 'mixSeed(seed, stream, epoch or step)' },
       bestValidationLoss: this.bestValidationLoss,
       badEpochs: this.badEpochs,
@@ -458,14 +484,16 @@ class TrainingSession {
       throw new Error(`${file}: the checkpoint has ${header.variables} variables, the model ${this.vars.length}; was the experiment changed?`);
     }
     loadVariables(this.vars, arrays, file);
-    const slots: Float32Array[][] = [];
+    if (header.optimizers.length !== this.optimizers.length) throw new Error(`${file}: the checkpoint has ${header.optimizers.length} optimizer(s), the model ${this.optimizers.length}.`);
     let k = this.vars.length;
-    const perVar = (arrays.length - this.vars.length) / this.vars.length;
-    for (let i = 0; i < this.vars.length; i++) {
-      slots.push(arrays.slice(k, k + perVar));
-      k += perVar;
-    }
-    this.optimizer.restore({ type: header.optimizer.type as 'adam', t: header.optimizer.t, slots });
+    header.optimizers.forEach((o, g) => {
+      const slots: Float32Array[][] = [];
+      for (let i = 0; i < o.variables; i++) {
+        slots.push(arrays.slice(k, k + o.slotsPerVariable));
+        k += o.slotsPerVariable;
+      }
+      this.optimizers[g].optimizer.restore({ type: o.type as 'adam', t: o.t, slots });
+    });
     this.epoch = header.epoch;
     this.stepInEpoch = header.stepInEpoch;
     this.step = header.step;
@@ -552,7 +580,7 @@ export async function loadRunModel(
   adjust?.(config);
   await initBackend(config.backend);
   const data = loadData(config, path.dirname(record.experimentFile));
-  const model = createModel(config, data.train.shape);
+  const model = createModel(config, data.train.shape, numClasses(data.train));
   const file = path.join(runFiles.checkpoints(runDir), CHECKPOINT_FILE);
   const { arrays } = readCheckpointFile<CheckpointHeader>(file);
   const vars = model.trainableVariables();

@@ -21,7 +21,7 @@ const BAD: [string, Record<string, unknown>, string, RegExp][] = [
   ['learning rate zero', { ...base(), training: { optimizer: { learningRate: 0 } } }, '/training/optimizer/learningRate', /greater than 0/],
   ['unknown optimizer', { ...base(), training: { optimizer: { type: 'adagrad' } } }, '/training/optimizer/type', /one of "adam", "sgd", "rmsprop"/],
   ['beta1 of 1', { ...base(), training: { optimizer: { beta1: 1 } } }, '/training/optimizer/beta1', /less than 1/],
-  ['unknown model kind', { ...base(), model: { kind: 'gan' } }, '/model/kind', /one of "ae", "vae", "beta-vae"/],
+  ['unknown model kind', { ...base(), model: { kind: 'gan' } }, '/model/kind', /one of "ae", "linear-ae", "sparse-ae", "denoising-ae", "contractive-ae", "vae", "beta-vae", "cvae", "iwae", "aae"/],
   ['latent dim zero', { ...base(), model: { latentDim: 0 } }, '/model/latentDim', /at least 1/],
   ['hidden sizes not an array', { ...base(), model: { encoder: { hidden: 400 } } }, '/model/encoder/hidden', /must be an array/],
   ['hidden size negative', { ...base(), model: { encoder: { hidden: [400, -2] } } }, '/model/encoder/hidden/1', /at least 1/],
@@ -41,6 +41,14 @@ const BAD: [string, Record<string, unknown>, string, RegExp][] = [
   ['capacity on a plain vae', { ...base(), objective: { capacity: { max: 25 } } }, '/objective/capacity', /needs model kind "beta-vae"/],
   ['capacity without max', { ...base(), model: { kind: 'beta-vae' }, objective: { capacity: {} } }, '/objective/capacity/max', /required/],
   ['KL options on an ae', { ...base(), model: { kind: 'ae' }, objective: { freeBits: 0.5 } }, '/objective/freeBits', /no KL term/],
+  ['sparsity on a vae', { ...base(), objective: { sparsity: { weight: 1 } } }, '/objective/sparsity', /only used by model kind "sparse-ae"/],
+  ['corruption on an ae', { ...base(), model: { kind: 'ae' }, objective: { corruption: {} } }, '/objective/corruption', /only used by model kind "denoising-ae"/],
+  ['activations on a linear-ae', { ...base(), model: { kind: 'linear-ae', encoder: { activation: 'relu' } } }, '/model/encoder/activation', /no activations/],
+  ['bernoulli on a linear-ae', { ...base(), model: { kind: 'linear-ae', likelihood: 'bernoulli' } }, '/model/likelihood', /squared error/],
+  ['a conv contractive-ae', { ...base(), model: { kind: 'contractive-ae', encoder: { type: 'conv' } } }, '/model/encoder/type', /MLP encoders/],
+  ['a discriminator on a vae', { ...base(), model: { discriminator: {} } }, '/model/discriminator', /only used by model kind "aae"/],
+  ['MC samples on an iwae', { ...base(), model: { kind: 'iwae' }, objective: { samples: 3 } }, '/objective/samples', /importanceSamples/],
+  ['an unknown corruption', { ...base(), model: { kind: 'denoising-ae' }, objective: { corruption: { type: 'blur' } } }, '/objective/corruption/type', /one of "gaussian", "mask", "salt-and-pepper"/],
   ['negative free bits', { ...base(), objective: { freeBits: -1 } }, '/objective/freeBits', /at least 0/],
   ['zero MC samples', { ...base(), objective: { samples: 0 } }, '/objective/samples', /at least 1/],
   ['unknown KL schedule', { ...base(), objective: { klSchedule: { type: 'sigmoid' } } }, '/objective/klSchedule/type', /one of/],
@@ -81,6 +89,22 @@ test('defaults are filled and the effective config is complete', () => {
   assert.deepEqual(b.training.earlyStopping, { patience: 5, minDelta: 0 });
   const t = resolveExperiment({ name: 't', data: { source: 'toy2d' }, model: { likelihood: 'gaussian' } });
   assert.deepEqual(t.data.options, { count: 10000, dataset: 'moons', noise: 0.05, seed: 0 });
+});
+
+test("every kind's effective config validates again as it is (run folders re-read it)", () => {
+  for (const kind of ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'cvae', 'iwae', 'aae']) {
+    const c = resolveExperiment({ name: 'k', model: { kind } });
+    assert.deepEqual(validateExperiment(c), [], kind);
+    assert.deepEqual(resolveExperiment(c), c, `${kind}: resolving is idempotent`);
+  }
+  const s = resolveExperiment({ name: 's', model: { kind: 'sparse-ae' } });
+  assert.deepEqual(s.objective.sparsity, { penalty: 'kl', weight: 0.1, target: 0.05 });
+  assert.equal(s.model.codeActivation, 'sigmoid');
+  assert.equal(resolveExperiment({ name: 'l', model: { kind: 'linear-ae' } }).model.likelihood, 'gaussian');
+  assert.equal(resolveExperiment({ name: 'i', model: { kind: 'iwae' } }).objective.importanceSamples, 5);
+  const a = resolveExperiment({ name: 'a', model: { kind: 'aae' } });
+  assert.deepEqual(a.objective.prior, { type: 'normal', components: 10, radius: 4, std: 0.5 });
+  assert.deepEqual(a.model.discriminator, { hidden: [256, 256], activation: 'leakyRelu', learningRate: 0.0002 });
 });
 
 test('resolving does not modify the input document', () => {

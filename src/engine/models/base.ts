@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig, ModelKind } from '../../core/config';
 import { bernoulliLogLik, gaussianLogLik, LogLikelihood } from '../objectives/likelihood';
 import { countParameters } from './networks';
+import { Optimizer } from '../optimizers';
 
 export interface StepContext {
   /** Global training step (0-based); evaluation passes the current step. */
@@ -13,6 +14,14 @@ export interface StepContext {
   klWeight: number;
   /** Total training steps of the run (for schedules such as a capacity ramp). */
   totalSteps: number;
+  /** One-hot labels [B, classes], for conditional models. */
+  labels?: tf.Tensor2D;
+}
+
+/** One optimizer and the variables it updates (most models have one; an aae has one per training phase). */
+export interface OptimizerGroup {
+  name: string;
+  optimizer: Optimizer;
 }
 
 export interface BatchTerms {
@@ -33,8 +42,11 @@ export abstract class AutoencoderModel {
   /** Learned log standard deviation of a Gaussian likelihood, when the config asks for one. */
   readonly logSigma?: tf.Variable;
   readonly latentDim: number;
-
-  constructor(readonly config: ExperimentConfig, readonly exampleShape: number[]) {
+  /**
+   * @param numClasses classes of the data's labels (0 when it has none)
+   * @param conditional whether the model reads the labels (ctx.labels), as a cvae does
+   */
+  constructor(readonly config: ExperimentConfig, readonly exampleShape: number[], readonly numClasses = 0, readonly conditional = false) {
     this.latentDim = config.model.latentDim;
     const m = config.model;
     if (m.likelihood === 'gaussian-learned') this.logSigma = tf.tidy(() => tf.variable(tf.scalar(Math.log(m.sigma)), true, undefined, 'float32'));
@@ -52,24 +64,53 @@ export abstract class AutoencoderModel {
   abstract terms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext): BatchTerms;
 
   /** The deterministic code of each example: the posterior mean for a VAE, the code for an AE. [B, D]. */
-  abstract encodeMean(x: tf.Tensor): tf.Tensor2D;
+  abstract encodeMean(x: tf.Tensor, labels?: tf.Tensor2D): tf.Tensor2D;
+
+  /** The decoder's output (logits or means) for codes (and labels, for conditional models). */
+  decode(z: tf.Tensor2D, labels?: tf.Tensor2D): tf.Tensor {
+    return this.decoder.apply(this.conditional ? [z, labels!] : z) as tf.Tensor;
+  }
 
   /** Decode codes into examples in data space: probabilities for Bernoulli, means for Gaussian. */
-  decodeMean(z: tf.Tensor2D): tf.Tensor {
+  decodeMean(z: tf.Tensor2D, labels?: tf.Tensor2D): tf.Tensor {
     return tf.tidy(() => {
-      const out = this.decoder.apply(z) as tf.Tensor;
+      const out = this.decode(z, labels);
       return this.config.model.likelihood === 'bernoulli' ? tf.sigmoid(out) : out;
     });
   }
 
-  reconstruct(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.decodeMean(this.encodeMean(x)));
+  reconstruct(x: tf.Tensor, labels?: tf.Tensor2D): tf.Tensor {
+    return tf.tidy(() => this.decodeMean(this.encodeMean(x, labels), labels));
   }
 
-  /** Draws from the prior N(0, I) decoded to data space. */
-  sample(n: number, seed: number): tf.Tensor {
-    return tf.tidy(() => this.decodeMean(tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed)));
+  /** Draws from the prior N(0, I) decoded to data space (conditional models take the labels to generate). */
+  sample(n: number, seed: number, labels?: tf.Tensor2D): tf.Tensor {
+    return tf.tidy(() => this.decodeMean(this.samplePrior(n, seed), labels));
   }
+
+  /** Codes drawn from the model's prior. */
+  samplePrior(n: number, seed: number): tf.Tensor2D {
+    return tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+  }
+
+  /** The encoder's input during training (a denoising model corrupts it here); the target stays clean. */
+  trainingInput(xs: Float32Array, _seed: number): Float32Array {
+    return xs;
+  }
+
+  /** The optimizers of training; the default is one over every trainable variable. */
+  createOptimizers(): OptimizerGroup[] {
+    return [{ name: 'model', optimizer: new Optimizer(this.config.training.optimizer, this.trainableVariables()) }];
+  }
+
+  /**
+   * One training step with several optimizers (an aae's phases). Models with one objective leave it undefined and
+   * the trainer minimises terms().loss with the first optimizer. Returns the step's metrics (the caller disposes).
+   */
+  trainStep?(x: tf.Tensor, target: tf.Tensor, ctx: StepContext, optimizers: OptimizerGroup[], lr: number, clipNorm: number): Record<string, tf.Scalar>;
+
+  /** Extra images a model kind shows (denoising triples, samples per class, ...), written at each image epoch. */
+  extraImages?(validation: { x: Float32Array; n: number; labels?: Int32Array }, seed: number): { title: string; name: string; png: Buffer }[];
 
   trainableVariables(): tf.Variable[] {
     const vars = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);

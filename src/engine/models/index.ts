@@ -1,20 +1,42 @@
 // The model registry: one model, one file.
 import type { ExperimentConfig } from '../../core/config';
+import { AdversarialAutoencoder } from './aae';
 import { Autoencoder } from './ae';
 import { AutoencoderModel } from './base';
 import { BetaVae } from './betaVae';
+import { ContractiveAutoencoder } from './contractiveAe';
+import { Cvae } from './cvae';
+import { DenoisingAutoencoder } from './denoisingAe';
+import { Iwae } from './iwae';
+import { LinearAutoencoder } from './linearAe';
+import { SparseAutoencoder } from './sparseAe';
 import { Vae } from './vae';
 
 export { AutoencoderModel } from './base';
-export type { BatchTerms, StepContext } from './base';
+export type { BatchTerms, OptimizerGroup, StepContext } from './base';
 
-export function createModel(config: ExperimentConfig, exampleShape: number[]): AutoencoderModel {
+/** Build the model an experiment describes. `numClasses` is the number of label classes of the data (0: none). */
+export function createModel(config: ExperimentConfig, exampleShape: number[], numClasses = 0): AutoencoderModel {
   switch (config.model.kind) {
     case 'ae':
       return new Autoencoder(config, exampleShape);
+    case 'linear-ae':
+      return new LinearAutoencoder(config, exampleShape);
+    case 'sparse-ae':
+      return new SparseAutoencoder(config, exampleShape);
+    case 'denoising-ae':
+      return new DenoisingAutoencoder(config, exampleShape);
+    case 'contractive-ae':
+      return new ContractiveAutoencoder(config, exampleShape);
     case 'vae':
       return new Vae(config, exampleShape);
     case 'beta-vae':
       return new BetaVae(config, exampleShape);
+    case 'cvae':
+      return new Cvae(config, exampleShape, numClasses);
+    case 'iwae':
+      return new Iwae(config, exampleShape);
+    case 'aae':
+      return new AdversarialAutoencoder(config, exampleShape);
   }
 }

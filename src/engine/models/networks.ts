@@ -14,7 +14,7 @@ export class Seeds {
 }
 
 /** Apply the configured activation (leakyRelu is a layer of its own in TF.js). */
-function activate(x: tf.SymbolicTensor, activation: Activation, name: string): tf.SymbolicTensor {
+export function activate(x: tf.SymbolicTensor, activation: Activation, name: string): tf.SymbolicTensor {
   if (activation === 'leakyRelu') return tf.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as tf.SymbolicTensor;
   if (activation === 'linear') return x;
   return tf.layers.activation({ activation, name }).apply(x) as tf.SymbolicTensor;
@@ -39,9 +39,11 @@ export function encoderTrunk(
   exampleShape: number[],
   net: NetworkConfig,
   seeds: Seeds,
-  extraInputs: tf.SymbolicTensor[] = [],
-): { input: tf.SymbolicTensor; hidden: tf.SymbolicTensor } {
+  conditionDim = 0,
+): { input: tf.SymbolicTensor; label?: tf.SymbolicTensor; hidden: tf.SymbolicTensor } {
   const input = tf.input({ shape: exampleShape, name: 'x' });
+  // A conditional encoder q(z|x, y) reads the one-hot label next to the (flattened) features.
+  const label = conditionDim > 0 ? tf.input({ shape: [conditionDim], name: 'y' }) : undefined;
   let h: tf.SymbolicTensor = input;
   if (net.type === 'conv') {
     net.filters.forEach((f, i) => {
@@ -52,12 +54,12 @@ export function encoderTrunk(
     });
   }
   if (exampleShape.length > 1 || net.type === 'conv') h = tf.layers.flatten({ name: 'enc_flatten' }).apply(h) as tf.SymbolicTensor;
-  if (extraInputs.length > 0) h = tf.layers.concatenate({ name: 'enc_concat' }).apply([h, ...extraInputs]) as tf.SymbolicTensor;
+  if (label) h = tf.layers.concatenate({ name: 'enc_concat' }).apply([h, label]) as tf.SymbolicTensor;
   net.hidden.forEach((units, i) => {
     h = dense(h, units, seeds, `enc_dense${i}`);
     h = activate(h, net.activation, `enc_dense${i}_act`);
   });
-  return { input, hidden: h };
+  return { input, label, hidden: h };
 }
 
 export function head(h: tf.SymbolicTensor, units: number, seeds: Seeds, name: string): tf.SymbolicTensor {
@@ -68,9 +70,11 @@ export function head(h: tf.SymbolicTensor, units: number, seeds: Seeds, name: st
  * Decoder: latent code -> the parameters of p(x|z) in the example's shape (logits for Bernoulli, means for
  * Gaussian). Mirrors the encoder when the config says so.
  */
-export function buildDecoder(latentDim: number, exampleShape: number[], net: NetworkConfig, seeds: Seeds, name = 'decoder'): tf.LayersModel {
+export function buildDecoder(latentDim: number, exampleShape: number[], net: NetworkConfig, seeds: Seeds, conditionDim = 0, name = 'decoder'): tf.LayersModel {
   const z = tf.input({ shape: [latentDim], name: 'z' });
-  let h: tf.SymbolicTensor = z;
+  // A conditional decoder p(x|z, y) reads the one-hot label next to the code.
+  const y = conditionDim > 0 ? tf.input({ shape: [conditionDim], name: 'y' }) : undefined;
+  let h: tf.SymbolicTensor = y ? (tf.layers.concatenate({ name: 'dec_concat' }).apply([z, y]) as tf.SymbolicTensor) : z;
   const hidden = net.hidden.slice().reverse();
   hidden.forEach((units, i) => {
     h = dense(h, units, seeds, `dec_dense${i}`);
@@ -113,7 +117,7 @@ export function buildDecoder(latentDim: number, exampleShape: number[], net: Net
     h = dense(h, dim, seeds, 'dec_out');
     if (exampleShape.length > 1) h = tf.layers.reshape({ targetShape: exampleShape, name: 'dec_reshape' }).apply(h) as tf.SymbolicTensor;
   }
-  return tf.model({ inputs: z, outputs: h, name });
+  return tf.model({ inputs: y ? [z, y] : z, outputs: h, name });
 }
 
 export function countParameters(models: tf.LayersModel[], extra: tf.Variable[] = []): number {

@@ -1,26 +1,28 @@
 // Variational autoencoder (Kingma and Welling 2014): a Gaussian encoder q(z|x) = N(mu(x), diag(sigma^2(x))) with
 // separate mean and log-variance heads, the prior p(z) = N(0, I), and the decoder p(x|z). Trained by maximising
 // the ELBO, estimated with L reparameterised samples z = mu + sigma * eps and the closed-form KL.
+// With `conditional`, encoder and decoder also read the one-hot label y (the cvae builds on this).
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../../core/config';
-import { elbo, klWeightedLoss } from '../objectives/elbo';
+import type { ExperimentConfig, ModelKind } from '../../core/config';
+import { elbo, ElboTerms, klWeightedLoss } from '../objectives/elbo';
 import { AutoencoderModel, BatchTerms, StepContext } from './base';
 import { buildDecoder, encoderTrunk, head, Seeds } from './networks';
 
 export class Vae extends AutoencoderModel {
-  readonly kind: 'vae' | 'beta-vae' = 'vae';
+  readonly kind: ModelKind = 'vae';
   readonly hasKl = true;
   readonly encoder: tf.LayersModel;
   readonly decoder: tf.LayersModel;
 
-  constructor(config: ExperimentConfig, exampleShape: number[]) {
-    super(config, exampleShape);
+  constructor(config: ExperimentConfig, exampleShape: number[], numClasses = 0, conditional = false) {
+    super(config, exampleShape, numClasses, conditional);
     const seeds = new Seeds(config.training.seed);
-    const { input, hidden } = encoderTrunk(exampleShape, config.model.encoder, seeds);
+    const classes = conditional ? numClasses : 0;
+    const { input, label, hidden } = encoderTrunk(exampleShape, config.model.encoder, seeds, classes);
     const mean = head(hidden, this.latentDim, seeds, 'z_mean');
     const logVar = head(hidden, this.latentDim, seeds, 'z_log_var');
-    this.encoder = tf.model({ inputs: input, outputs: [mean, logVar], name: 'encoder' });
-    this.decoder = buildDecoder(this.latentDim, exampleShape, config.model.decoder, seeds);
+    this.encoder = tf.model({ inputs: label ? [input, label] : input, outputs: [mean, logVar], name: 'encoder' });
+    this.decoder = buildDecoder(this.latentDim, exampleShape, config.model.decoder, seeds, classes);
   }
 
   /** Capacity target C at a step; none for the plain VAE. */
@@ -28,17 +30,26 @@ export class Vae extends AutoencoderModel {
     return undefined;
   }
 
+  /** Posterior parameters of q(z|x) (or q(z|x,y)). */
+  posterior(x: tf.Tensor, labels?: tf.Tensor2D): { mean: tf.Tensor2D; logVar: tf.Tensor2D } {
+    const [mean, logVar] = this.encoder.apply(this.conditional ? [x, labels!] : x) as tf.Tensor2D[];
+    return { mean, logVar };
+  }
+
+  protected elboTerms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext, samples: number): ElboTerms {
+    return elbo({
+      target,
+      posterior: this.posterior(x, ctx.labels),
+      decode: (z) => this.decode(z, ctx.labels && samples > 1 ? tf.tile(ctx.labels, [samples, 1]) : ctx.labels),
+      logLik: this.logLik,
+      samples,
+      seed: ctx.seed,
+    });
+  }
+
   terms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext): BatchTerms {
     return tf.tidy(() => {
-      const [mean, logVar] = this.encoder.apply(x) as tf.Tensor2D[];
-      const t = elbo({
-        target,
-        posterior: { mean, logVar },
-        decode: (z) => this.decoder.apply(z) as tf.Tensor,
-        logLik: this.logLik,
-        samples: this.config.objective.samples,
-        seed: ctx.seed,
-      });
+      const t = this.elboTerms(x, target, ctx, this.config.objective.samples);
       const capacity = this.capacityAt(ctx.step);
       const { loss, klPenalty } = klWeightedLoss(t, { weight: ctx.klWeight, freeBits: this.config.objective.freeBits, capacity });
       const metrics: Record<string, tf.Scalar> = {
@@ -53,13 +64,7 @@ export class Vae extends AutoencoderModel {
     });
   }
 
-  encodeMean(x: tf.Tensor): tf.Tensor2D {
-    return tf.tidy(() => (this.encoder.apply(x) as tf.Tensor2D[])[0]);
-  }
-
-  /** Posterior parameters, for evaluation (importance sampling) and the latent explorer. */
-  posterior(x: tf.Tensor): { mean: tf.Tensor2D; logVar: tf.Tensor2D } {
-    const [mean, logVar] = this.encoder.apply(x) as tf.Tensor2D[];
-    return { mean, logVar };
+  encodeMean(x: tf.Tensor, labels?: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.posterior(x, labels).mean);
   }
 }

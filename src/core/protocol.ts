@@ -58,6 +58,12 @@ export interface EvalResult {
   /** Monte Carlo samples L used for the ELBO (0 for models without one). */
   samples: number;
   metrics: EvalSplitMetrics;
+  /** Mean squared error per example between the reconstruction (decoded code) and the input. */
+  reconstructionMse: number;
+  /** Importance-sampled log p(x) with k samples (variational models), mean over `examples` test examples. */
+  logLikelihood?: { k: number; examples: number; mean: number; stderr: number };
+  /** Mutual Information Gap of the codes against the ground-truth factors (data with factors, e.g. shapes). */
+  mig?: number;
   backend: string;
   time: string;
 }

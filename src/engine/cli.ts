@@ -17,11 +17,13 @@ Usage:
   vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--json]
   vae-lab resume <run folder> [--json]
   vae-lab validate <file.vae.json>...
-  vae-lab eval <run folder> [--samples L]
+  vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S]
 
 Runs are written to <out>/<experiment name>/<run id>/ (default out: ./${DEFAULT_RUNS_DIR}).
 --set takes a dotted path or a JSON pointer, e.g. --set training.batchSize=64 --set /model/latentDim=2.
 --json prints every engine event as one JSON line instead of the progress bar.
+eval: test ELBO with L samples, importance-sampled log p(x) with K samples (default 1000, 0 skips it) on the first
+N test examples (default 500), reconstruction error, active units, KL per dimension, MIG when the data has factors.
 Exit codes: 0 success, 1 training failed, 2 invalid input, 130 cancelled (Ctrl-C).`;
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
@@ -39,7 +41,7 @@ interface ParsedArgs {
 
 function parseArgs(argv: string[]): ParsedArgs {
   const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], flags: new Map(), json: false };
-  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples']);
+  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed']);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') out.json = true;
@@ -256,7 +258,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'eval': {
         const dir = onePositional(args, 'eval <run folder>');
         const samples = positiveInt('--samples', args.flags.get('--samples'));
-        const result = await evaluateRun(dir, { samples });
+        const kFlag = args.flags.get('--k');
+        const k = kFlag === '0' ? 0 : positiveInt('--k', kFlag);
+        const seedFlag = args.flags.get('--seed');
+        const seed = seedFlag === undefined ? undefined : Number(seedFlag);
+        if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${seedFlag}".`);
+        const result = await evaluateRun(dir, { samples, k, llExamples: positiveInt('--ll-examples', args.flags.get('--ll-examples')), seed });
         process.stdout.write(evalTable(result, dir) + '\n');
         process.stdout.write(`Written: ${path.join(dir, 'eval.json')}\n`);
         return EXIT.ok;

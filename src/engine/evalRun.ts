@@ -1,23 +1,40 @@
 // `vae-lab eval <run folder>`: evaluate a trained run on its test set and write eval.json.
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { VARIATIONAL_KINDS } from '../core/config';
 import type { EvalResult } from '../core/protocol';
 import { runFiles, writeJsonAtomic } from '../core/runFolder';
 import { activeBackend } from './backend';
-import { evaluateSplit } from './evaluate';
+import { Dataset } from './data';
+import { batchLabels, batchTensor, evaluateSplit } from './evaluate';
+import { mutualInformationGap } from './mig';
+import { AutoencoderModel } from './models';
+import { Vae } from './models/vae';
+import { estimateLogLikelihood } from './objectives/importance';
 import { mixSeed, Stream } from './rng';
 import { binarizeOnce, loadRunModel } from './trainer';
 
 export type { EvalResult };
 
-export async function evaluateRun(runDir: string, opts: { samples?: number } = {}): Promise<EvalResult> {
+export interface EvalOptions {
+  /** Monte Carlo samples L for the test ELBO (default: the experiment's objective.samples). */
+  samples?: number;
+  /** Importance samples k for log p(x) (default 1000; 0 skips it). */
+  k?: number;
+  /** Test examples used for log p(x) (default 500; it costs k decoder passes per example). */
+  llExamples?: number;
+  /** Seed of the evaluation's samples (default: derived from the run's seed); vary it to see the estimates' spread. */
+  seed?: number;
+}
+
+export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promise<EvalResult> {
   const { record, config, model, data } = await loadRunModel(runDir, (c) => {
-    if (opts.samples !== undefined && c.model.kind !== 'ae') c.objective.samples = opts.samples;
+    if (opts.samples !== undefined && VARIATIONAL_KINDS.includes(c.model.kind)) c.objective.samples = opts.samples;
   });
   try {
-    const seed = mixSeed(config.training.seed, Stream.evaluation, 1);
+    const seed = opts.seed ?? mixSeed(config.training.seed, Stream.evaluation, 1);
     const test = config.data.binarize === 'dynamic' ? binarizeOnce(data.test, mixSeed(config.training.seed, Stream.binarize, -2)) : data.test;
-    // klWeight 1: the reported loss is the negative ELBO (for ae, the reconstruction loss).
+    // klWeight 1: the reported loss is the negative ELBO (for deterministic models, their loss).
     const metrics = await evaluateSplit(model, test, { klWeight: 1, step: record.progress.totalSteps, totalSteps: record.progress.totalSteps, seed, batchSize: 250 });
     delete metrics.klPenalty;
     delete metrics.capacity;
@@ -26,16 +43,74 @@ export async function evaluateRun(runDir: string, opts: { samples?: number } = {
       experiment: record.experiment,
       split: 'test',
       examples: test.n,
-      samples: config.model.kind === 'ae' ? 0 : config.objective.samples,
+      samples: VARIATIONAL_KINDS.includes(config.model.kind) ? config.objective.samples : 0,
       metrics,
+      reconstructionMse: await reconstructionMse(model, test),
       backend: activeBackend()?.name ?? tf.getBackend(),
       time: new Date().toISOString(),
     };
+    const k = opts.k ?? 1000;
+    if (model instanceof Vae && k > 0) result.logLikelihood = await logLikelihood(model, test, k, Math.min(test.n, opts.llExamples ?? 500), seed);
+    if (test.factors && test.factorNames) {
+      const codes = await codesOf(model, test);
+      const nf = test.factorNames.length;
+      const factors = Array.from({ length: test.n }, (_, i) => Array.from(test.factors!.subarray(i * nf, (i + 1) * nf)));
+      result.mig = mutualInformationGap(codes, factors).mig;
+    }
     writeJsonAtomic(runFiles.evaluation(runDir), result);
     return result;
   } finally {
     model.dispose();
   }
+}
+
+async function codesOf(model: AutoencoderModel, d: Dataset): Promise<number[][]> {
+  const out: number[][] = [];
+  for (let start = 0; start < d.n; start += 250) {
+    const end = Math.min(d.n, start + 250);
+    const z = tf.tidy(() => model.encodeMean(batchTensor(d, start, end), model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined));
+    out.push(...((await z.array()) as number[][]));
+    z.dispose();
+  }
+  return out;
+}
+
+async function reconstructionMse(model: AutoencoderModel, d: Dataset): Promise<number> {
+  let total = 0;
+  for (let start = 0; start < d.n; start += 250) {
+    const end = Math.min(d.n, start + 250);
+    const se = tf.tidy(() => {
+      const x = batchTensor(d, start, end);
+      const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
+      return tf.squaredDifference(model.reconstruct(x, labels), x).reshape([end - start, -1]).sum();
+    });
+    total += (await se.data())[0];
+    se.dispose();
+  }
+  return total / d.n;
+}
+
+/** Importance-sampled log p(x), k samples per example, batches of examples with samples drawn in chunks. */
+async function logLikelihood(model: Vae, d: Dataset, k: number, examples: number, seed: number): Promise<{ k: number; examples: number; mean: number; stderr: number }> {
+  const values: number[] = [];
+  const bs = 10;
+  for (let start = 0, i = 0; start < examples; start += bs, i++) {
+    const end = Math.min(examples, start + bs);
+    const x = batchTensor(d, start, end);
+    const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
+    const posterior = model.posterior(x, labels);
+    const ll = await estimateLogLikelihood(
+      { target: x, posterior, decode: (z) => model.decode(z, labels ? tf.tile(labels, [z.shape[0] / labels.shape[0], 1]) : undefined), logLik: model.logLik },
+      k,
+      mixSeed(seed, i),
+      Math.max(1, Math.floor(2000 / (end - start))),
+    );
+    values.push(...ll);
+    tf.dispose([x, labels, posterior.mean, posterior.logVar]);
+  }
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1);
+  return { k, examples: values.length, mean, stderr: Math.sqrt(variance / values.length) };
 }
 
 export function evalTable(r: EvalResult, runDir: string): string {
@@ -51,6 +126,13 @@ export function evalTable(r: EvalResult, runDir: string): string {
   } else {
     rows.push(['test reconstruction loss, nats', m.recon.toFixed(3)]);
   }
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === 'number' && !['loss', 'recon', 'kl', 'elbo', 'activeUnits'].includes(k)) rows.push([`  ${k}`, v.toFixed(3)]);
+  }
+  if (r.logLikelihood) rows.push([`log p(x), importance-sampled (k=${r.logLikelihood.k}, ${r.logLikelihood.examples} examples)`, `${r.logLikelihood.mean.toFixed(3)} ± ${r.logLikelihood.stderr.toFixed(3)}`]);
+  rows.push(['reconstruction squared error per example', r.reconstructionMse.toFixed(3)]);
+  if (m.activeUnits !== undefined) rows.push(['active units (Var E[z_d] > 0.01)', `${m.activeUnits} of ${m.activity?.length ?? '?'}`]);
+  if (r.mig !== undefined) rows.push(['Mutual Information Gap (factors)', r.mig.toFixed(3)]);
   if (m.klPerDim) rows.push(['KL per dimension', m.klPerDim.map((v) => v.toFixed(2)).join(' ')]);
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

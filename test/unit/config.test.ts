@@ -98,7 +98,7 @@ test("every kind's effective config validates again as it is (run folders re-rea
     assert.deepEqual(resolveExperiment(c), c, `${kind}: resolving is idempotent`);
   }
   const s = resolveExperiment({ name: 's', model: { kind: 'sparse-ae' } });
-  assert.deepEqual(s.objective.sparsity, { penalty: 'kl', weight: 0.1, target: 0.05 });
+  assert.deepEqual(s.objective.sparsity, { penalty: 'kl', weight: 10, target: 0.05 });
   assert.equal(s.model.codeActivation, 'sigmoid');
   assert.equal(resolveExperiment({ name: 'l', model: { kind: 'linear-ae' } }).model.likelihood, 'gaussian');
   assert.equal(resolveExperiment({ name: 'i', model: { kind: 'iwae' } }).objective.importanceSamples, 5);

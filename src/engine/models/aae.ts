@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig, ModelKind } from '../../core/config';
 import { scatterPlot } from '../images';
 import { bernoulliLogLik } from '../objectives/likelihood';
+import { mmdSquared } from '../objectives/mmd';
 import { Optimizer } from '../optimizers';
 import { mixSeed, Rng, Stream } from '../rng';
 import { Autoencoder } from './ae';
@@ -78,8 +79,10 @@ export class AdversarialAutoencoder extends Autoencoder {
     return tf.tidy(() => {
       const z = this.encoder.apply(x) as tf.Tensor2D;
       const recon = tf.neg(this.logLik(target, this.decoder.apply(z) as tf.Tensor)).mean() as tf.Scalar;
-      const a = this.adversarialTerms(z, this.samplePrior(z.shape[0], mixSeed(ctx.seed, Stream.adversary)));
-      return { loss: recon, metrics: { recon, discLoss: a.disc, genLoss: a.gen, discAccuracy: a.accuracy } };
+      const prior = this.samplePrior(z.shape[0], mixSeed(ctx.seed, Stream.adversary));
+      const a = this.adversarialTerms(z, prior);
+      // How far the codes are from the prior, independently of the discriminator.
+      return { loss: recon, metrics: { recon, discLoss: a.disc, genLoss: a.gen, discAccuracy: a.accuracy, priorMmd: mmdSquared(z, prior) } };
     });
   }
 

@@ -21,12 +21,13 @@ function derivative(act: Activation, a: tf.Tensor, h: tf.Tensor): tf.Tensor {
       return h.mul(tf.sub(1, h));
     case 'tanh':
       return tf.sub(1, h.square());
+    // Masks with tf.step, whose gradient exists (zero), unlike tf.greater's.
     case 'elu':
-      return tf.where(tf.greater(a, 0), tf.onesLike(a), h.add(1));
+      return tf.step(a).add(tf.sub(1, tf.step(a)).mul(h.add(1)));
     case 'softplus':
       return tf.sigmoid(a);
     case 'leakyRelu':
-      return tf.where(tf.greater(a, 0), tf.onesLike(a), tf.fill(a.shape, 0.2));
+      return tf.step(a).mul(0.8).add(0.2);
     case 'linear':
       return tf.onesLike(a);
   }

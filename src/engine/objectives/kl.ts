@@ -13,7 +13,8 @@ export function gaussianKlPerDim(mean: tf.Tensor2D, logVar: tf.Tensor2D): tf.Ten
 export function logNormal(z: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
-    return tf.neg(tf.squaredDifference(z, mean).mul(tf.exp(tf.neg(logVar))).mul(0.5).add(logVar.mul(0.5)).add(halfLog2Pi)).sum(-1);
+    // (z - mean)^2 with sub: tfjs's SquaredDifference gradient does not reduce broadcast dimensions.
+    return tf.neg(z.sub(mean).square().mul(tf.exp(tf.neg(logVar))).mul(0.5).add(logVar.mul(0.5)).add(halfLog2Pi)).sum(-1);
   });
 }
 

@@ -169,6 +169,15 @@ class TrainingSession {
     try {
       if (resume) this.restore();
       else writeFileAtomic(runFiles.metrics(this.runDir), '');
+      const data = {
+        exampleShape: this.data.train.shape,
+        train: this.data.train.n,
+        validation: this.data.validation.n,
+        test: this.data.test.n,
+        hasLabels: !!this.data.train.labels,
+        numClasses: numClasses(this.data.train),
+      };
+      this.saveRecord({ data, parameters: this.model.parameterCount() });
       this.emit({
         type: 'started',
         time: now(),
@@ -178,25 +187,17 @@ class TrainingSession {
         step: this.step,
         config: this.config,
         backend: this.backend,
-        data: {
-          exampleShape: this.data.train.shape,
-          train: this.data.train.n,
-          validation: this.data.validation.n,
-          test: this.data.test.n,
-          hasLabels: !!this.data.train.labels,
-          numClasses: numClasses(this.data.train),
-        },
+        data,
         parameters: this.model.parameterCount(),
         stepsPerEpoch: this.stepsPerEpoch,
         totalSteps: this.totalSteps,
       });
-      this.saveRecord({ data: { exampleShape: this.data.train.shape, train: this.data.train.n, validation: this.data.validation.n, test: this.data.test.n, hasLabels: !!this.data.train.labels, numClasses: numClasses(this.data.train) }, parameters: this.model.parameterCount() });
       return await this.loop();
     } catch (err) {
       const message = (err as Error).message;
-      if (process.env.VAE_LAB_DEBUG) console.error((err as Error).stack);
-      this.emit({ type: "failed", time: now(), error: message, step: this.step });
+      // Record the outcome before announcing it: whoever sees the event can rely on run.json.
       this.saveRecord({ status: 'failed', error: message, statusReason: message, endedAt: now(), pid: undefined });
+      this.emit({ type: 'failed', time: now(), error: message, step: this.step });
       throw err;
     } finally {
       this.model.dispose();
@@ -515,8 +516,8 @@ class TrainingSession {
 
   private async finishCancelled(reason: string): Promise<RunOutcome> {
     await this.checkpoint();
-    this.emit({ type: 'cancelled', time: now(), epoch: this.epoch, step: this.step, reason });
     this.saveRecord({ status: 'cancelled', statusReason: reason, endedAt: now(), pid: undefined });
+    this.emit({ type: 'cancelled', time: now(), epoch: this.epoch, step: this.step, reason });
     return { status: 'cancelled', runDir: this.runDir, record: this.record };
   }
 
@@ -535,8 +536,8 @@ class TrainingSession {
       encoderOutputs: this.model.hasKl ? ['z_mean', 'z_log_var'] : ['z'],
     });
     const final = this.lastValidation ?? { loss: NaN, recon: NaN };
-    this.emit({ type: 'finished', time: now(), epoch: this.epoch, step: this.step, reason, final, modelDir: path.relative(this.runDir, modelDir) });
     this.saveRecord({ status: 'completed', statusReason: reason, endedAt: now(), pid: undefined, finalMetrics: final });
+    this.emit({ type: 'finished', time: now(), epoch: this.epoch, step: this.step, reason, final, modelDir: path.relative(this.runDir, modelDir) });
     return { status: 'completed', runDir: this.runDir, record: this.record };
   }
 }

@@ -25,6 +25,7 @@ export class ExperimentItem extends vscode.TreeItem {
     this.contextValue = problems > 0 ? 'experiment.invalid' : 'experiment';
     this.iconPath = new vscode.ThemeIcon(problems > 0 ? 'warning' : 'beaker', problems > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     this.tooltip = problems > 0 ? `${problems} problem(s): fix them before training (see the Problems panel).` : `Train with the ▷ button or "VAE: Train".`;
+    this.accessibilityInformation = { label: `Experiment ${this.label as string}, ${this.description as string}${problems > 0 ? `, ${problems} problems` : ''}` };
     this.command = { command: 'vscode.open', title: 'Open experiment', arguments: [uri] };
   }
 }
@@ -45,6 +46,7 @@ export class RunItem extends vscode.TreeItem {
     this.iconPath = statusIcon(status, colorIndex);
     this.description = describe(status, record, job);
     this.tooltip = tooltip(status, record, job, runDir);
+    this.accessibilityInformation = { label: `Run ${this.label as string} of ${experiment.label as string}, ${this.description as string}` };
     if (runDir) this.command = { command: 'vaeLab.openDashboard', title: 'Open Dashboard', arguments: [this] };
   }
 }
@@ -87,8 +89,8 @@ function statusIcon(status: DisplayStatus, colorIndex: number): vscode.ThemeIcon
 function describe(status: DisplayStatus, rec: RunRecord | undefined, job: RunJob | undefined): string {
   if (status === 'running' && job?.started) {
     const s = job.lastStep;
-    const total = job.started.totalSteps;
-    const pct = s ? Math.floor((100 * s.step) / total) : 0;
+    // A resumed run starts where its checkpoint was, not at 0.
+    const pct = Math.floor((100 * (s?.step ?? job.started.step)) / job.started.totalSteps);
     return `running ${pct}%${s ? ` · loss ${s.metrics.loss.toFixed(1)}` : ''}`;
   }
   const loss = rec?.finalMetrics?.loss;

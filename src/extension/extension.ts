@@ -37,16 +37,20 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   status.name = 'VAE Lab training';
   context.subscriptions.push(output, manager, tree, diagnostics, dashboards, explorers, view, status);
 
-  // Live updates, throttled to the configured interval (the last update is never dropped).
-  const refresh = throttle(() => {
-    tree.refresh();
-    updateStatusBar(status, manager!);
-  }, () => settings().uiUpdateIntervalMs);
-  context.subscriptions.push({ dispose: () => refresh.dispose() });
-  context.subscriptions.push(manager.onDidChange((job) => (job && job.state !== 'running' ? refresh.flush() : refresh())));
+  // Live updates, throttled (the last update is never dropped). The status bar follows every step; the tree is
+  // refreshed on state changes, epochs and file changes only, and at most once a second: every refresh replaces
+  // the tree items, and a click that lands during one would lose its command.
+  const statusRefresh = throttle(() => updateStatusBar(status, manager!), () => settings().uiUpdateIntervalMs);
+  const treeRefresh = throttle(() => tree.refresh(), () => Math.max(1000, settings().uiUpdateIntervalMs));
+  const refresh = { flush: () => (treeRefresh.flush(), statusRefresh.flush()), call: () => (treeRefresh(), statusRefresh()) };
+  context.subscriptions.push({ dispose: () => (treeRefresh.dispose(), statusRefresh.dispose()) });
+  context.subscriptions.push(
+    manager.onDidChange(() => refresh.call()),
+    manager.onEvent(({ event }) => (event.type === 'epoch' ? refresh.call() : statusRefresh())),
+  );
   const watchers = [vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB), vscode.workspace.createFileSystemWatcher('**/run.json')];
   for (const w of watchers) {
-    context.subscriptions.push(w, w.onDidCreate(() => refresh()), w.onDidChange(() => refresh()), w.onDidDelete(() => refresh()));
+    context.subscriptions.push(w, w.onDidCreate(() => treeRefresh()), w.onDidChange(() => treeRefresh()), w.onDidDelete(() => treeRefresh()));
   }
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => refresh.flush()));
 
@@ -87,7 +91,7 @@ function updateStatusBar(item: vscode.StatusBarItem, m: RunManager): void {
   const parts: string[] = [];
   if (j?.started) {
     const s = j.lastStep;
-    parts.push(`${j.started.config.name} ${s ? Math.floor((100 * s.step) / j.started.totalSteps) : 0}%`);
+    parts.push(`${j.started.config.name} ${Math.floor((100 * (s?.step ?? j.started.step)) / j.started.totalSteps)}%`);
     if (s) parts.push(`loss ${s.metrics.loss.toFixed(1)}`);
   } else if (j) parts.push(j.label);
   if (running.length > 1) parts.push(`+${running.length - 1} running`);

@@ -48,7 +48,7 @@ export class RunManager implements vscode.Disposable {
   private readonly stderrTails = new Map<number, string>();
   private readonly changed = new vscode.EventEmitter<RunJob | undefined>();
   private readonly events = new vscode.EventEmitter<{ job: RunJob; event: EngineEvent }>();
-  /** Fires (throttled by the caller) when a job changes state or progresses. */
+  /** Fires when a job changes state (queued, started, stopping, ended); progress comes through onEvent. */
   readonly onDidChange = this.changed.event;
   /** Every engine event of every job, unthrottled. */
   readonly onEvent = this.events.event;
@@ -179,7 +179,7 @@ export class RunManager implements vscode.Disposable {
         break;
     }
     this.events.fire({ job, event: e });
-    this.changed.fire(job);
+    if (e.type === 'started' || e.type === 'finished' || e.type === 'cancelled' || e.type === 'failed') this.changed.fire(job);
   }
 
   private onExit(job: RunJob, code: number | null, signal: NodeJS.Signals | null): void {

@@ -34,12 +34,30 @@ function send(m: FromDashboard): void {
 }
 
 // ----------------------------------------------------------------------------------------------- model views
-// Views that only some model kinds have (denoising triples, samples per class, ...) register here by kind.
+// Views that only some model kinds have register here by kind ('*' for every kind). The engine writes the
+// images of these views (denoising triples, samples per class, an aae's codes against its prior) as the `extra`
+// of its image events; the view below shows them for the epoch the slider selects.
 type KindView = (s: SeriesState, container: HTMLElement) => void;
 const kindViews: Record<string, KindView[]> = {};
-export function registerKindView(kind: string, view: KindView): void {
+function registerKindView(kind: string, view: KindView): void {
   (kindViews[kind] ??= []).push(view);
 }
+
+registerKindView('*', (s, container) => {
+  const shown = s.images[imageIndex(s)];
+  for (const x of shown?.extra ?? []) {
+    const src = s.imageUris[x.path];
+    if (!src) continue;
+    const fig = document.createElement('figure');
+    const cap = document.createElement('figcaption');
+    cap.textContent = `${x.title} (epoch ${shown.epoch + 1})`;
+    const img = document.createElement('img');
+    img.src = src;
+    img.alt = x.title;
+    fig.append(cap, img);
+    container.appendChild(fig);
+  }
+});
 
 // ------------------------------------------------------------------------------------------------------ charts
 
@@ -203,12 +221,24 @@ function drawImages(s: SeriesState): void {
   slider.min = '0';
   slider.max = String(s.images.length - 1);
   const follow = persisted.imageEpoch === undefined;
-  const index = follow ? s.images.length - 1 : Math.max(0, s.images.findIndex((p) => p.epoch === persisted.imageEpoch));
+  const index = imageIndex(s);
   slider.value = String(index);
   const shown = s.images[index];
   $('#epoch-label').textContent = `epoch ${shown.epoch + 1} of ${s.epochs}${follow ? ' (latest)' : ''}`;
   setImage($<HTMLImageElement>('#recon-img'), shown.reconstructions ? s.imageUris[shown.reconstructions] : undefined);
   setImage($<HTMLImageElement>('#samples-img'), shown.samples ? s.imageUris[shown.samples] : undefined);
+}
+
+/** The image epoch the slider shows: the latest unless the user picked one. */
+function imageIndex(s: SeriesState): number {
+  if (persisted.imageEpoch === undefined) return s.images.length - 1;
+  return Math.max(0, s.images.findIndex((p) => p.epoch === persisted.imageEpoch));
+}
+
+function drawKindViews(s: SeriesState): void {
+  const extra = $('#kind-views');
+  extra.replaceChildren();
+  for (const view of [...(kindViews['*'] ?? []), ...(kindViews[s.kind] ?? [])]) view(s, extra);
 }
 
 function setImage(img: HTMLImageElement, src: string | undefined): void {
@@ -274,9 +304,7 @@ function render(): void {
       renderHeader(s);
       drawCharts(RUN_CHARTS, $('#charts'));
       drawImages(s);
-      const extra = $('#kind-views');
-      extra.replaceChildren();
-      for (const view of kindViews[s.kind] ?? []) view(s, extra);
+      drawKindViews(s);
     }
   });
 }
@@ -303,6 +331,7 @@ $<HTMLInputElement>('#epoch-slider').addEventListener('input', (e) => {
   persisted = { ...persisted, imageEpoch: i >= s.images.length - 1 ? undefined : s.images[i].epoch };
   vscode.setState(persisted);
   drawImages(s);
+  drawKindViews(s);
 });
 $('#export-csv').addEventListener('click', () => {
   const s = state.runs[0];

@@ -21,6 +21,8 @@ export interface ImagePoint {
   epoch: number;
   reconstructions?: string;
   samples?: string;
+  /** Views of particular model kinds (denoising triples, samples per class, codes versus prior). */
+  extra?: { title: string; path: string }[];
 }
 
 export interface SeriesState {
@@ -91,7 +93,7 @@ function applyEvent(s: SeriesState, e: DashboardEvent): SeriesState {
     case 'epoch':
       return { ...s, epochPoints: upsert(s.epochPoints, { epoch: e.epoch, step: e.step, train: e.train, validation: e.validation }, (p) => p.epoch) };
     case 'images':
-      return { ...s, images: upsert(s.images, { epoch: e.epoch, reconstructions: e.reconstructions, samples: e.samples }, (p) => p.epoch) };
+      return { ...s, images: upsert(s.images, { epoch: e.epoch, reconstructions: e.reconstructions, samples: e.samples, extra: e.extra }, (p) => p.epoch) };
     case 'finished':
       return { ...s, status: 'completed', statusReason: e.reason };
     case 'cancelled':

@@ -34,10 +34,16 @@ const latencies: number[] = [];
 
 // ------------------------------------------------------------------------------------------------- decoding
 
+/** The class a conditional decoder generates (cvae); chosen in the panel. */
+let condition = 0;
+
 /** Decode codes [n, D] into examples [n, exampleDim] in data space (sigmoid of Bernoulli logits). */
 function decode(codes: Float32Array, n: number): Float32Array {
   return tf.tidy(() => {
-    const out = decoder.predict(tf.tensor2d(codes, [n, meta.latentDim])) as tf.Tensor;
+    const z = tf.tensor2d(codes, [n, meta.latentDim]);
+    const classes = meta.conditionClasses ?? 0;
+    const input = classes > 0 ? [z, tf.oneHot(tf.fill([n], condition, 'int32') as tf.Tensor1D, classes).toFloat()] : z;
+    const out = decoder.predict(input) as tf.Tensor;
     const x = meta.outputTransform === 'sigmoid' ? tf.sigmoid(out) : out;
     return tf.reshape(x, [n, exampleDim]).dataSync() as Float32Array;
   });
@@ -357,6 +363,20 @@ async function start(msg: { meta: ExplorerMeta; decoderUrl: string; imagesUrl: s
   drawInterpolation();
   drawTraversal();
   drawPriorComparison(1);
+  if (meta.conditionClasses) {
+    // A cvae decodes (z, y): choose y, and every view redraws for that class.
+    const sel = $<HTMLSelectElement>('#condition');
+    sel.hidden = false;
+    sel.innerHTML = Array.from({ length: meta.conditionClasses }, (_, c) => `<option value="${c}">class ${meta.classNames?.[c] ?? c}</option>`).join('');
+    sel.addEventListener('change', () => {
+      condition = Number(sel.value);
+      drawSliderImage();
+      drawManifold();
+      drawInterpolation();
+      drawTraversal();
+      drawPriorComparison(1);
+    });
+  }
   $('#reset').addEventListener('click', () => setSliders(new Float32Array(meta.latentDim)));
   $('#random').addEventListener('click', () => {
     const rng = mulberry(Math.floor(Math.random() * 1e9));

@@ -25,5 +25,7 @@ export interface ExplorerMeta {
   means: number[][];
   labels?: number[];
   classNames?: string[];
+  /** Conditional models (cvae): the decoder also reads a one-hot label of this many classes. */
+  conditionClasses?: number;
   createdAt: string;
 }

@@ -7,7 +7,7 @@ import type { ExplorerMeta } from '../core/explorer';
 import { EXPLORER_FILES } from '../core/explorer';
 import { writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { exampleSize } from './data';
-import { batchTensor } from './evaluate';
+import { batchLabels, batchTensor } from './evaluate';
 import { saveLayersModel } from './modelIO';
 import { loadRunModel } from './trainer';
 
@@ -20,7 +20,7 @@ export async function prepareExplorer(runDir: string): Promise<ExplorerMeta> {
     const test = data.test;
     const n = Math.min(MAX_EXAMPLES, test.n);
     const dim = exampleSize(test.shape);
-    const codes = tf.tidy(() => model.encodeMean(batchTensor(test, 0, n)));
+    const codes = tf.tidy(() => model.encodeMean(batchTensor(test, 0, n), model.conditional ? batchLabels(test, 0, n, model.numClasses) : undefined));
     const means = (await codes.array()) as number[][];
     codes.dispose();
     const pixels = new Uint8Array(n * dim);
@@ -41,6 +41,7 @@ export async function prepareExplorer(runDir: string): Promise<ExplorerMeta> {
       means,
       labels: test.labels ? Array.from(test.labels.subarray(0, n)) : undefined,
       classNames: test.classNames,
+      conditionClasses: model.conditional ? model.numClasses : undefined,
       createdAt: new Date().toISOString(),
     };
     writeJsonAtomic(path.join(dir, EXPLORER_FILES.meta), meta);

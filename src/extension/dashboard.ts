@@ -188,7 +188,7 @@ export class Dashboards implements vscode.Disposable {
     const out: Record<string, string> = {};
     for (const e of events) {
       if (e.type !== 'images') continue;
-      for (const rel of [e.reconstructions, e.samples]) {
+      for (const rel of [e.reconstructions, e.samples, ...(e.extra ?? []).map((x) => x.path)]) {
         if (rel) out[rel] = webview.asWebviewUri(vscode.Uri.file(path.join(runDir, rel))).toString();
       }
     }
@@ -254,8 +254,8 @@ export class Dashboards implements vscode.Disposable {
     <figure><figcaption>Samples decoded from z ~ N(0, I)</figcaption><img id="samples-img" alt="Prior samples"></figure>
   </div>
 </section>
+<div id="kind-views" class="run-only images"></div>
 <div id="charts" class="grid"></div>
-<div id="kind-views" class="run-only"></div>
 <script nonce="${n}" src="${uri('dist', 'webview', 'dashboardMain.js')}"></script>
 </body>
 </html>`;

@@ -117,7 +117,7 @@ export class Explorers implements vscode.Disposable {
 <p id="loading">Loading the decoder…</p>
 <div id="content" hidden>
   <section class="card">
-    <header><h3>Decode a code: one slider per latent dimension</h3><div><button id="reset">Reset to 0</button> <button id="random">Sample z ~ N(0, I)</button> <button id="use-a">Use A in sliders</button></div></header>
+    <header><h3>Decode a code: one slider per latent dimension</h3><div><select id="condition" hidden aria-label="Class to generate"></select> <button id="reset">Reset to 0</button> <button id="random">Sample z ~ N(0, I)</button> <button id="use-a">Use A in sliders</button></div></header>
     <div class="row"><canvas id="decoded" class="pixels" aria-label="Decoded example"></canvas><div id="sliders" class="sliders"></div></div>
     <p id="slider-note" class="muted"></p>
   </section>

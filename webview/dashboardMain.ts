@@ -70,6 +70,8 @@ interface ChartSpec {
   type?: 'line' | 'bar';
   y2?: string;
   logY?: boolean;
+  /** Start both axes at 0 and leave headroom on the second, so that two constant schedules do not overlap. */
+  fromZero?: boolean;
   when?: (s: SeriesState) => boolean;
 }
 
@@ -114,6 +116,7 @@ const RUN_CHARTS: ChartSpec[] = [
     title: 'Schedules: KL weight β and learning rate',
     xTitle: 'step',
     y2: 'learning rate',
+    fromZero: true,
     datasets: (s, c) => [
       ...(hasKl(s) ? [line('β (effective KL weight)', pts(s.steps, (p) => p.step, (p) => p.metrics.beta), c)] : []),
       line('learning rate', pts(s.steps, (p) => p.step, (p) => p.metrics.lr), css('--vscode-charts-green', '#388a34'), { yAxisID: 'y2' }),
@@ -179,8 +182,8 @@ function ensureChart(spec: ChartSpec, container: HTMLElement): Chart {
       plugins: { legend: { labels: { color: fg, boxWidth: 12 } }, tooltip: { mode: 'nearest', intersect: false } },
       scales: {
         x: { type: 'linear', title: { display: true, text: spec.xTitle, color: fg }, ticks: { color: fg, precision: 0 }, grid: { color: grid } },
-        y: { type: spec.logY ? 'logarithmic' : 'linear', ticks: { color: fg }, grid: { color: grid } },
-        ...(spec.y2 ? { y2: { type: 'linear' as const, position: 'right' as const, title: { display: true, text: spec.y2, color: fg }, ticks: { color: fg }, grid: { drawOnChartArea: false } } } : {}),
+        y: { type: spec.logY ? 'logarithmic' : 'linear', beginAtZero: spec.fromZero, grace: spec.fromZero ? '10%' : undefined, ticks: { color: fg }, grid: { color: grid } },
+        ...(spec.y2 ? { y2: { type: 'linear' as const, position: 'right' as const, beginAtZero: spec.fromZero, grace: spec.fromZero ? '100%' : undefined, title: { display: true, text: spec.y2, color: fg }, ticks: { color: fg }, grid: { drawOnChartArea: false } } } : {}),
       },
     },
   });
@@ -259,9 +262,10 @@ function renderHeader(s: SeriesState): void {
   const badge = $('#status');
   badge.textContent = s.status;
   badge.dataset.status = s.status;
-  const last = s.steps[s.steps.length - 1];
+  // The step reached: the last logged step or epoch end (a completed run shows its final step).
+  const reached = Math.max(s.steps[s.steps.length - 1]?.step ?? 0, s.epochPoints[s.epochPoints.length - 1]?.step ?? 0);
   const v = latestValidation(s);
-  const parts = [s.kind, s.backend ?? '', last && s.totalSteps ? `step ${last.step} / ${s.totalSteps}` : ''];
+  const parts = [s.kind, s.backend ?? '', reached && s.totalSteps ? `step ${reached} / ${s.totalSteps}` : ''];
   if (v) parts.push(`validation loss ${fmt(v.loss)}`, v.activeUnits !== undefined ? `${v.activeUnits} / ${s.latentDim} active units` : '');
   if (s.evaluation?.metrics.elbo !== undefined) parts.push(`test ELBO ${fmt(s.evaluation.metrics.elbo)} (L=${s.evaluation.samples})`);
   $('#subtitle').textContent = parts.filter(Boolean).join(' · ');

@@ -119,11 +119,27 @@ function buildSliders(): void {
     const d = Number(input.dataset.dim);
     z[d] = Number(input.value);
     (input.nextElementSibling as HTMLOutputElement).value = z[d].toFixed(2);
-    const t0 = e.timeStamp;
-    drawSliderImage();
-    // The image is painted in the next frame: measure input -> that frame.
-    requestAnimationFrame(() => recordLatency(performance.now() - t0));
+    pendingInputs.push(e.timeStamp);
+    if (pendingInputs.length === 1) requestAnimationFrame(drawForInputs);
   });
+}
+
+// Slider latency: inputs are drawn once per frame (however many arrive in it), and each is measured from its event
+// to just after the frame that shows it was painted (a message posted from the frame's callback runs after the
+// paint).
+const pendingInputs: number[] = [];
+const afterPaint = new MessageChannel();
+let paintedInputs: number[] = [];
+afterPaint.port1.onmessage = () => {
+  const now = performance.now();
+  for (const t of paintedInputs) recordLatency(now - t);
+  paintedInputs = [];
+};
+
+function drawForInputs(): void {
+  drawSliderImage();
+  paintedInputs = pendingInputs.splice(0);
+  afterPaint.port2.postMessage(null);
 }
 
 function setSliders(values: Float32Array): void {

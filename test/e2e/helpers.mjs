@@ -242,3 +242,56 @@ export function webviewConsole(workbench, since = 0) {
 export function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * Waits for the visible webview content frame of `extensionId` for which `probe(frame)` returns a truthy value, and
+ * returns { frame, value }. `probe` runs on every candidate (e.g. `(f) => f.evaluate(() => ...)`); a probe that
+ * throws counts as "not yet". Use it when several panels of one extension may be open (hidden panels are skipped).
+ */
+export async function webviewContentWhere(page, { extensionId, probe, timeout = 30_000, message = 'the webview content' }) {
+  let last;
+  return waitFor(
+    async () => {
+      for (const frame of page.frames()) {
+        const host = frame.parentFrame();
+        if (!host || !host.url().includes('/webview/browser/pre/index.html')) continue;
+        if (extensionId && new URL(host.url()).searchParams.get('extensionId') !== extensionId) continue;
+        const element = await frame.frameElement().catch(() => undefined);
+        if (!element) continue;
+        const active = (await element.getAttribute('id').catch(() => null)) === 'active-frame' && (await element.isVisible().catch(() => false));
+        await element.dispose().catch(() => undefined);
+        if (!active) continue;
+        const value = await Promise.resolve(probe(frame)).catch((error) => ({ error: error.message.split('\n')[0] }));
+        last = value;
+        if (value && !value.error) return { frame, value };
+      }
+      return undefined;
+    },
+    { timeout, interval: 150, message: () => `${message} (last probe: ${JSON.stringify(last)?.slice(0, 300)})` },
+  );
+}
+
+/** Resolves in `frame` once an animation frame has run there (after the work the last input event queued). */
+export function animationFrame(frame) {
+  return frame.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+}
+
+/**
+ * Drags the thumb of an `<input type=range>` (a locator, in any frame) with the mouse as a user does: presses on the
+ * thumb at its current value, moves in `steps` to the fraction `to` of the track (0 = left end, 1 = right end; beyond
+ * clamps) and releases. Returns the input's value afterwards.
+ */
+export async function dragRangeThumb(page, range, to, { steps = 8 } = {}) {
+  await range.scrollIntoViewIfNeeded({ timeout: 10_000 });
+  const box = await range.boundingBox();
+  if (!box) throw new Error('the range input is not shown');
+  const { min, max, value } = await range.evaluate((el) => ({ min: Number(el.min), max: Number(el.max), value: Number(el.value) }));
+  const thumb = 16; // Chromium's default thumb is about this wide; its centre travels from thumb/2 to width - thumb/2
+  const xAt = (fraction) => box.x + thumb / 2 + fraction * (box.width - thumb);
+  const y = box.y + box.height / 2;
+  await page.mouse.move(xAt(max > min ? (value - min) / (max - min) : 0), y);
+  await page.mouse.down();
+  await page.mouse.move(xAt(to), y, { steps });
+  await page.mouse.up();
+  return range.evaluate((el) => Number(el.value));
+}

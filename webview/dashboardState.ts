@@ -1,7 +1,7 @@
 // The dashboard's state, as a pure function of the messages it received. Replaying 'init' after the panel was
 // hidden and shown again rebuilds the same state; appended events that were already seen are ignored.
-import type { DashboardEvent, DisplayStatus, RunSeries, ToDashboard } from '../src/core/webviewProtocol';
-import type { EvalResult, EvalSplitMetrics, TermMetrics } from '../src/core/protocol';
+import type { DashboardEvent, RunSeries, ToDashboard } from '../src/core/webviewProtocol';
+import type { EvalSplitMetrics, TermMetrics } from '../src/core/protocol';
 
 export interface StepPoint {
   step: number;
@@ -25,22 +25,13 @@ export interface ImagePoint {
   extra?: { title: string; path: string }[];
 }
 
-export interface SeriesState {
-  runDir: string;
-  label: string;
-  kind: string;
-  color: string;
-  status: DisplayStatus;
-  statusReason?: string;
-  epochs: number;
-  latentDim: number;
+/** A run as the dashboard draws it: what the host sent, with its events folded into series. */
+export interface SeriesState extends Omit<RunSeries, 'events'> {
   totalSteps?: number;
   backend?: string;
   steps: StepPoint[];
   epochPoints: EpochPoint[];
   images: ImagePoint[];
-  evaluation?: EvalResult;
-  imageUris: Record<string, string>;
 }
 
 export interface DashboardState {
@@ -51,21 +42,8 @@ export interface DashboardState {
 export const emptyState: DashboardState = { mode: 'run', runs: [] };
 
 function emptySeries(r: RunSeries): SeriesState {
-  return {
-    runDir: r.runDir,
-    label: r.label,
-    kind: r.kind,
-    color: r.color,
-    status: r.status,
-    statusReason: r.statusReason,
-    epochs: r.epochs,
-    latentDim: r.latentDim,
-    steps: [],
-    epochPoints: [],
-    images: [],
-    evaluation: r.evaluation,
-    imageUris: { ...r.imageUris },
-  };
+  const { events: _events, ...rest } = r;
+  return { ...rest, imageUris: { ...r.imageUris }, steps: [], epochPoints: [], images: [] };
 }
 
 /** Insert keeping the array sorted by `key` and unique: a repeated key replaces the old entry. */

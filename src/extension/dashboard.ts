@@ -2,7 +2,6 @@
 // curves, a metrics table), drawn by dist/webview/dashboardMain.js. The panel asks for its state with 'ready' and
 // gets the whole history from the run folders ('init'); live events follow as 'append', throttled. A hidden panel
 // gets nothing and replays everything when shown, so no update is ever lost. Restored after a window reload.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -13,6 +12,7 @@ import { runColorVar } from './experimentsTree';
 import type { RunManager } from './runManager';
 import { settings } from './settings';
 import { throttle } from './throttle';
+import { webviewHtml } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'vaeLab.dashboard';
 
@@ -27,15 +27,6 @@ export interface DashboardPanel {
   runDirs: string[];
   /** Files written by the panel's export buttons (for tests and the "saved" message). */
   exports: string[];
-}
-
-export function nonce(): string {
-  return crypto.randomBytes(18).toString('base64');
-}
-
-/** The strict Content-Security-Policy every VAE Lab webview uses. */
-export function csp(webview: vscode.Webview, n: string, extra = ''): string {
-  return `default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${n}'${extra}`;
 }
 
 export class Dashboards implements vscode.Disposable {
@@ -228,19 +219,10 @@ export class Dashboards implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const n = nonce();
-    const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...p)).toString();
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp(webview, n)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('media', 'webview.css')}">
-<title>VAE Lab dashboard</title>
-</head>
-<body>
-<header class="top">
+    return webviewHtml(webview, this.context.extensionUri, {
+      title: 'VAE Lab dashboard',
+      script: 'dashboardMain.js',
+      body: `<header class="top">
   <div><h2 id="title">Loading…</h2><span id="status" class="badge"></span></div>
   <div class="actions"><button id="open-explorer" class="run-only">Latent explorer</button><button id="export-csv" class="run-only">Export CSV</button></div>
 </header>
@@ -255,10 +237,8 @@ export class Dashboards implements vscode.Disposable {
   </div>
 </section>
 <div id="kind-views" class="run-only images"></div>
-<div id="charts" class="grid"></div>
-<script nonce="${n}" src="${uri('dist', 'webview', 'dashboardMain.js')}"></script>
-</body>
-</html>`;
+<div id="charts" class="grid"></div>`,
+    });
   }
 
   dispose(): void {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { EXPLORER_FILES, ExplorerMeta } from '../core/explorer';
 import { readRunRecord } from '../core/runFolder';
 import { isFromExplorer, ToExplorer } from '../core/webviewProtocol';
-import { csp, nonce } from './dashboard';
+import { webviewHtml } from './webviewHtml';
 import type { RunManager } from './runManager';
 
 export const EXPLORER_VIEW_TYPE = 'vaeLab.explorer';
@@ -100,19 +100,12 @@ export class Explorers implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const n = nonce();
-    const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...p)).toString();
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp(webview, n, `; connect-src ${webview.cspSource}`)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('media', 'webview.css')}">
-<title>VAE Lab latent explorer</title>
-</head>
-<body>
-<header class="top"><div><h2 id="title">Latent explorer</h2></div></header>
+    return webviewHtml(webview, this.context.extensionUri, {
+      title: 'VAE Lab latent explorer',
+      script: 'explorerMain.js',
+      // The panel fetches the decoder and the test images from the run folder.
+      extraCsp: `; connect-src ${webview.cspSource}`,
+      body: `<header class="top"><div><h2 id="title">Latent explorer</h2></div></header>
 <p id="subtitle" class="muted"></p>
 <p id="loading">Loading the decoder…</p>
 <div id="content" hidden>
@@ -151,10 +144,8 @@ export class Explorers implements vscode.Disposable {
       <p id="prior-note" class="note"></p>
     </section>
   </div>
-</div>
-<script nonce="${n}" src="${uri('dist', 'webview', 'explorerMain.js')}"></script>
-</body>
-</html>`;
+</div>`,
+    });
   }
 
   dispose(): void {

@@ -204,6 +204,26 @@ export async function describeWebviewFrames(page) {
 }
 
 /**
+ * The content frames of visible webviews (of `extensionId`, when given). VS Code keeps a webview's content frame
+ * hidden (element id "pending-frame") until it has loaded, then shows it as "active-frame"; Playwright keeps the
+ * frame's first name, so the element's current id is what tells.
+ */
+async function visibleContentFrames(page, extensionId) {
+  const frames = [];
+  for (const frame of page.frames()) {
+    const host = frame.parentFrame();
+    if (!host || !host.url().includes('/webview/browser/pre/index.html')) continue;
+    if (extensionId && new URL(host.url()).searchParams.get('extensionId') !== extensionId) continue;
+    const element = await frame.frameElement().catch(() => undefined);
+    if (!element) continue;
+    const active = (await element.getAttribute('id').catch(() => null)) === 'active-frame' && (await element.isVisible().catch(() => false));
+    await element.dispose().catch(() => undefined);
+    if (active) frames.push(frame);
+  }
+  return frames;
+}
+
+/**
  * Waits for the visible webview of `extensionId` to show its content and returns its content frame (a Playwright
  * Frame: use frame.locator(...)). `ready` is a CSS selector that must match in the content (default: body).
  */
@@ -211,15 +231,7 @@ export async function webviewContent(page, { extensionId, ready = 'body', timeou
   const started = Date.now();
   return waitFor(
     async () => {
-      for (const frame of page.frames()) {
-        const host = frame.parentFrame();
-        if (!host || !host.url().includes('/webview/browser/pre/index.html')) continue;
-        if (extensionId && new URL(host.url()).searchParams.get('extensionId') !== extensionId) continue;
-        const element = await frame.frameElement().catch(() => undefined);
-        if (!element) continue;
-        const active = (await element.getAttribute('id').catch(() => null)) === 'active-frame' && (await element.isVisible().catch(() => false));
-        await element.dispose().catch(() => undefined);
-        if (!active) continue;
+      for (const frame of await visibleContentFrames(page, extensionId)) {
         if ((await frame.locator(ready).count().catch(() => 0)) > 0) return frame;
       }
       return undefined;
@@ -252,15 +264,7 @@ export async function webviewContentWhere(page, { extensionId, probe, timeout = 
   let last;
   return waitFor(
     async () => {
-      for (const frame of page.frames()) {
-        const host = frame.parentFrame();
-        if (!host || !host.url().includes('/webview/browser/pre/index.html')) continue;
-        if (extensionId && new URL(host.url()).searchParams.get('extensionId') !== extensionId) continue;
-        const element = await frame.frameElement().catch(() => undefined);
-        if (!element) continue;
-        const active = (await element.getAttribute('id').catch(() => null)) === 'active-frame' && (await element.isVisible().catch(() => false));
-        await element.dispose().catch(() => undefined);
-        if (!active) continue;
+      for (const frame of await visibleContentFrames(page, extensionId)) {
         const value = await Promise.resolve(probe(frame)).catch((error) => ({ error: error.message.split('\n')[0] }));
         last = value;
         if (value && !value.error) return { frame, value };

@@ -3,20 +3,12 @@
 // L_1 is the ELBO (one sample), L_k never decreases in expectation as k grows, and L_k -> log p(x). IWAE trains on
 // L_k; evaluation uses it with k in the thousands, in chunks of samples so that memory stays bounded.
 import * as tf from '@tensorflow/tfjs';
-import type { GaussianPosterior } from './elbo';
+import type { ElboOptions } from './elbo';
 import { reparameterize } from './elbo';
 import { logNormal, logStandardNormal } from './kl';
-import type { LogLikelihood } from './likelihood';
 
-export interface ImportanceOptions {
-  target: tf.Tensor;
-  posterior: GaussianPosterior;
-  decode: (z: tf.Tensor2D) => tf.Tensor;
-  logLik: LogLikelihood;
-  /** Importance samples k. */
-  samples: number;
-  seed: number;
-}
+/** The ELBO's options, with `samples` the number k of importance samples. */
+export type ImportanceOptions = ElboOptions;
 
 /** log w for k samples per example: [k, B]. */
 export function logImportanceWeights(o: ImportanceOptions): tf.Tensor2D {

@@ -43,7 +43,8 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
       experiment: record.experiment,
       split: 'test',
       examples: test.n,
-      samples: VARIATIONAL_KINDS.includes(config.model.kind) ? config.objective.samples : 0,
+      // An iwae's ELBO comes from its k importance samples.
+      samples: config.model.kind === 'iwae' ? config.objective.importanceSamples! : VARIATIONAL_KINDS.includes(config.model.kind) ? config.objective.samples : 0,
       metrics,
       reconstructionMse: await reconstructionMse(model, test),
       backend: activeBackend()?.name ?? tf.getBackend(),

@@ -49,6 +49,11 @@ test('every kind trains from its example on real data and improves its objective
     const last = steps[steps.length - 1].metrics.loss;
     assert.ok(last < first, `${doc.model.kind}: loss ${first} -> ${last}`);
     for (const s of steps) for (const [k, v] of Object.entries(s.metrics)) assert.ok(v === undefined || Number.isFinite(v), `${doc.model.kind}: ${k} is ${v}`);
+    // Wherever an ELBO is logged, its terms add up: ELBO = -(reconstruction + KL).
+    for (const s of steps) {
+      const m = s.metrics;
+      if (m.elbo !== undefined) assert.ok(Math.abs(m.elbo + m.recon + (m.kl ?? 0)) < 1e-3 * Math.abs(m.elbo), `${doc.model.kind}: elbo ${m.elbo}, recon ${m.recon}, kl ${m.kl}`);
+    }
   }
 });
 

@@ -19,13 +19,14 @@ export class Iwae extends Vae {
       const bound = tf.logSumExp(logW, 0).sub(Math.log(k));
       const klPerDim = gaussianKlPerDim(posterior.mean, posterior.logVar);
       const kl = klPerDim.sum(1);
-      // The ELBO from the same samples is the mean log weight; reconstruction = KL - ELBO.
+      // The ELBO from the same samples is the mean log weight; since ELBO = E[log p(x|z)] - KL, the reconstruction
+      // term -E[log p(x|z)] is -(ELBO + KL).
       const elboPerExample = logW.mean(0);
       const metrics: Record<string, tf.Scalar> = {
         iwBound: bound.mean(),
         elbo: elboPerExample.mean(),
         kl: kl.mean(),
-        recon: kl.sub(elboPerExample).mean(),
+        recon: tf.neg(elboPerExample.add(kl)).mean(),
       };
       return { loss: tf.neg(bound.mean()) as tf.Scalar, metrics, klPerDim: klPerDim.mean(0) as tf.Tensor1D };
     });

@@ -34,6 +34,15 @@ test('src/engine never imports vscode or the extension', () => {
   }
 });
 
+test('webview code imports only core types, its own modules, Chart.js and TF.js (never the engine or vscode)', () => {
+  for (const f of sources(path.join(REPO, 'webview'))) {
+    for (const i of imports(f)) {
+      const ok = i.startsWith('../src/core/') || i.startsWith('./') || i.startsWith('chart.js') || i.startsWith('@tensorflow/tfjs-');
+      assert.ok(ok, `${f} imports ${i}`);
+    }
+  }
+});
+
 test('the extension bundle contains no tfjs, not even transitively', async () => {
   const r = await esbuild.build({ entryPoints: [path.join(REPO, 'src', 'extension', 'extension.ts')], bundle: true, platform: 'node', external: ['vscode'], write: false, metafile: true, logLevel: 'silent' });
   const inputs = Object.keys(r.metafile.inputs);

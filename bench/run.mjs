@@ -1,0 +1,872 @@
+#!/usr/bin/env node
+// VAE Lab benchmark harness: `npm run bench` (builds first) or `node bench/run.mjs [options]` on an existing dist/.
+// Prints a table and writes bench/results/<timestamp>.json plus bench/results/latest.json. What each number means:
+// bench/README.md.
+//
+//   a  training throughput of the reference VAE (examples/mnist-vae.vae.json) through the CLI, per backend
+//   b  the same model, data and batch size in PyTorch (bench/peer/torch_vae.py), tuned; ratio ours / PyTorch
+//   c  training through the engine child process (fork dist/engine.js + IPC, as the extension does) versus the CLI
+//   d  latent sampler latency in the webview, read from test-artifacts/e2e/latency.json (written by the e2e test)
+//   e  bundle sizes and the time to require dist/extension.js with a stubbed 'vscode' module
+//   f  peak memory (max RSS) of a training run
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const EXPERIMENT = 'examples/mnist-vae.vae.json';
+const CLI = 'dist/cli.js';
+const ENGINE = 'dist/engine.js';
+const MNIST_CACHE = 'dist/data/mnist-10k.bin';
+const LATENCY_FILE = 'test-artifacts/e2e/latency.json';
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const PEER_SCRIPT = path.join(ROOT, 'bench', 'peer', 'torch_vae.py');
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f'];
+/** Command lines of jobs that would disturb the timings (other engineers' test suites and training runs). */
+const HEAVY = [/dist\/cli\.js/, /dist\/engine\.js/, /node --test/, /code-server/, /chromium/, /test\/integration\/run\.mjs/, /test\/e2e\/run\.mjs/, /\.vscode-test\//, /torch_vae\.py/];
+
+const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first)
+  --only a,b,...      parts to run (default all): a training throughput per backend, b PyTorch peer,
+                      c engine child process vs CLI, d webview latency, e bundle sizes and require time, f peak memory
+  --epochs N          epochs per training run, the first is the warm-up and is excluded (default 6, at least 4)
+  --repeat N          independent runs of each training measurement, interleaved (default 3)
+  --with-cpu          also measure the pure-JavaScript 'cpu' backend, on a reduced data set (--cpu-limit)
+  --cpu-limit N       MNIST pool size for the cpu backend (data.options.limit, default 1000: 900 training digits)
+  --install-peer      apt-get install python3-torch and OpenBLAS when PyTorch is missing
+  --python PATH       python with torch for the peer (default: $VAE_LAB_BENCH_PYTHON, /usr/bin/python3, python3)
+  --wait-idle[=MIN]   first wait (up to MIN minutes, default 25) until no test suite or training run is running
+  --no-write          print only; do not write bench/results/
+  --keep-runs         keep the temporary run folders and print where they are
+  --help`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options
+
+function parseArgs(argv) {
+  const o = { only: new Set(PARTS), epochs: 6, repeat: 3, withCpu: false, cpuLimit: 1000, installPeer: false, python: undefined, waitIdle: 0, write: true, keepRuns: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    const int = (min) => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < min) fail(`${flag} needs an integer >= ${min}`);
+      return v;
+    };
+    switch (flag) {
+      case '--only': {
+        const parts = value().split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+        const bad = parts.filter((p) => !PARTS.includes(p));
+        if (bad.length || !parts.length) fail(`--only takes letters among ${PARTS.join(',')}`);
+        o.only = new Set(parts);
+        break;
+      }
+      case '--epochs': o.epochs = int(4); break;
+      case '--repeat': o.repeat = int(1); break;
+      case '--with-cpu': o.withCpu = true; break;
+      case '--cpu-limit': o.cpuLimit = int(20); break;
+      case '--install-peer': o.installPeer = true; break;
+      case '--python': o.python = value(); break;
+      case '--wait-idle': o.waitIdle = inline === undefined ? 25 : Number(inline); break;
+      case '--no-write': o.write = false; break;
+      case '--keep-runs': o.keepRuns = true; break;
+      case '--help': case '-h': console.log(USAGE); process.exit(0); break;
+      default: fail(`unknown option ${a}\n${USAGE}`);
+    }
+  }
+  return o;
+}
+
+function fail(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/** (max - min) / median, in percent: the run-to-run spread. */
+const spread = (xs) => (xs.length > 1 ? ((Math.max(...xs) - Math.min(...xs)) / median(xs)) * 100 : undefined);
+const round = (x, d = 0) => (x === undefined || x === null || !Number.isFinite(x) ? x : Math.round(x * 10 ** d) / 10 ** d);
+const fmtInt = (x) => Math.round(x).toLocaleString('en-US');
+const fmtPct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
+const fmtBytes = (b) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+const rel = (p) => path.relative(ROOT, p) || '.';
+const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+/** Children currently running, so that Ctrl-C does not leave them behind. */
+const live = new Set();
+process.on('SIGINT', () => {
+  for (const c of live) c.kill('SIGKILL');
+  process.exit(130);
+});
+
+/** Peak resident set (VmHWM) of a live process, in KiB, from /proc; undefined when not readable. */
+function vmHwmKiB(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout) > 0 ? Number(r.stdout) : 100;
+})();
+
+/** user + system CPU seconds of a live process, from /proc/<pid>/stat. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** /usr/bin/time -f '%M %U %S' output: max RSS (KiB) and CPU seconds of the command. */
+function readTimeFile(file) {
+  const [kib, user, sys] = readFileSync(file, 'utf8').trim().split('\n').pop().trim().split(/\s+/).map(Number);
+  return { hwmKiB: kib, cpu: user + sys };
+}
+
+function hasTimeCommand() {
+  if (!existsSync('/usr/bin/time')) return false;
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /^\d+\s*$/m.test(r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Machine and load
+
+function machineInfo() {
+  const cpus = os.cpus();
+  const pkgVersion = (name) => {
+    try {
+      return readJson(path.join(ROOT, 'node_modules', name, 'package.json')).version;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model?.trim() ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    tfjs: pkgVersion('@tensorflow/tfjs'),
+    tfjsBackendWasm: pkgVersion('@tensorflow/tfjs-backend-wasm'),
+    tfjsNode: pkgVersion('@tensorflow/tfjs-node') ?? null,
+  };
+}
+
+/** Foreign heavy jobs: command lines matching HEAVY, excluding this process and its children. */
+function heavyProcesses() {
+  const r = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
+  if (r.status !== 0) return [];
+  const own = new Set([process.pid, ...[...live].map((c) => c.pid)]);
+  const out = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const [pid, ppid, args] = [Number(m[1]), Number(m[2]), m[3]];
+    if (own.has(pid) || own.has(ppid)) continue;
+    if (HEAVY.some((re) => re.test(args))) out.push(args.length > 120 ? args.slice(0, 117) + '...' : args);
+  }
+  return out;
+}
+
+/** Aggregate CPU ticks from /proc/stat: total and steal (time the hypervisor gave to others). */
+function cpuTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] || 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fraction of all cores busy over `ms` milliseconds, from /proc/stat. */
+async function cpuBusy(ms = 2000) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] || 0);
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const a = read();
+    await sleep(ms);
+    const b = read();
+    return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitIdle(minutes) {
+  const start = Date.now();
+  for (;;) {
+    const heavy = heavyProcesses();
+    const busy = await cpuBusy();
+    const waited = (Date.now() - start) / 1000;
+    if (heavy.length === 0 && (busy === undefined || busy < 0.3)) return { idle: true, waitedSeconds: Math.round(waited), cpuBusy: round(busy, 2) };
+    if (waited > minutes * 60) return { idle: false, waitedSeconds: Math.round(waited), cpuBusy: round(busy, 2), busyWith: heavy };
+    log(`machine busy (${heavy.length ? heavy.join(' | ') : `cpu ${Math.round(busy * 100)} %`}); waiting (${Math.round(waited)} s so far)`);
+    await sleep(18000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training runs: the CLI (a, c, f) and the engine child process (c)
+
+function tfjsNodeStatus() {
+  const r = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { cwd: ROOT, encoding: 'utf8', timeout: 120000 });
+  if (r.status === 0) return { available: true };
+  const first = (r.stderr || '').split('\n').find((l) => /Error|Cannot find/.test(l)) ?? 'require failed';
+  return { available: false, reason: `@tensorflow/tfjs-node does not load here (${first.trim()}); install it (npm install @tensorflow/tfjs-node) to measure the "tensorflow" backend` };
+}
+
+/** Summary of a finished run folder: what run.json says, plus the epoch events. */
+function summariseRun(runDir, epochEvents, wallSeconds, maxRssKiB, cpu, rssHow) {
+  const rec = readJson(path.join(runDir, 'run.json'));
+  if (rec.status !== 'completed') throw new Error(`run ${runDir} ended ${rec.status}: ${rec.error ?? rec.statusReason ?? ''}`);
+  const n = rec.data.train;
+  const epochSecs = epochEvents.map((e) => e.seconds);
+  return {
+    examplesPerSecond: round(rec.timings.examplesPerSecond, 1),
+    trainExamples: n,
+    epochs: epochSecs.length,
+    // Whole epoch (training + validation pass) from the 'epoch' events, for reference.
+    epochSeconds: epochSecs.map((s) => round(s, 3)),
+    epochExamplesPerSecond: round(n / median(epochSecs.slice(1)), 1),
+    wallSeconds: round(wallSeconds, 2),
+    cpuSeconds: round(cpu, 2),
+    maxRssMiB: maxRssKiB ? round(maxRssKiB / 1024, 1) : undefined,
+    maxRssHow: maxRssKiB ? rssHow : undefined,
+    backend: rec.backend,
+  };
+}
+
+/** `node dist/cli.js train <experiment> --epochs N --backend B --out <tmp> --json`, under /usr/bin/time when present. */
+async function cliRun(backend, epochs, sets, tmpRoot, useTime) {
+  const out = mkdtempSync(path.join(tmpRoot, `cli-${backend}-`));
+  const timeFile = path.join(out, 'time.txt');
+  const args = [CLI, 'train', EXPERIMENT, '--epochs', String(epochs), '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
+  const [cmd, cmdArgs] = useTime ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, process.execPath, ...args]] : [process.execPath, args];
+  const t0 = performance.now();
+  const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let buf = '';
+  let stderr = '';
+  let runDir;
+  let hwm;
+  let cpu;
+  const epochsSeen = [];
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (e.type === 'started') runDir = e.runDir;
+      if (e.type === 'epoch') epochsSeen.push(e);
+      if (e.type === 'finished' && !useTime) [hwm, cpu] = [vmHwmKiB(child.pid) ?? hwm, cpuSeconds(child.pid) ?? cpu];
+    }
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  // Without /usr/bin/time, poll VmHWM (monotonic) until the process goes away.
+  const poll = useTime ? undefined : setInterval(() => ([hwm, cpu] = [vmHwmKiB(child.pid) ?? hwm, cpuSeconds(child.pid) ?? cpu]), 250);
+  const code = await new Promise((r) => child.on('close', r));
+  const wall = (performance.now() - t0) / 1000;
+  live.delete(child);
+  if (poll) clearInterval(poll);
+  if (code !== 0) throw new Error(`${rel(CLI)} train --backend ${backend} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  if (useTime) ({ hwmKiB: hwm, cpu } = readTimeFile(timeFile));
+  if (!runDir) throw new Error('the CLI printed no "started" event');
+  return summariseRun(path.resolve(ROOT, runDir), epochsSeen, wall, hwm, cpu, useTime ? '/usr/bin/time %M' : '/proc VmHWM (polled)');
+}
+
+/** Fork dist/engine.js with an IPC channel the way the extension's RunManager does, send 'train', wait for the end. */
+async function childRun(backend, epochs, tmpRoot, useTime) {
+  const runsRoot = mkdtempSync(path.join(tmpRoot, `child-${backend}-`));
+  const timeFile = path.join(runsRoot, 'time.txt');
+  const t0 = performance.now();
+  // Under /usr/bin/time (as the CLI runs are) for its max RSS and CPU time; it passes the IPC channel through.
+  const child = fork(path.join(ROOT, ENGINE), [], {
+    cwd: ROOT,
+    ...(useTime ? { execPath: '/usr/bin/time', execArgv: ['-f', '%M %U %S', '-o', timeFile, process.execPath] } : { execPath: process.execPath }),
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  live.add(child);
+  let stderr = '';
+  child.stdout.resume();
+  child.stderr.on('data', (d) => (stderr += d));
+  const epochsSeen = [];
+  let runDir;
+  let hwm;
+  let cpu;
+  let events = 0;
+  let end;
+  child.on('message', (e) => {
+    events++;
+    if (e.type === 'started') runDir = e.runDir;
+    if (e.type === 'epoch') epochsSeen.push(e);
+    if (e.type === 'finished' || e.type === 'failed' || e.type === 'cancelled') {
+      end = e;
+      if (!useTime) [hwm, cpu] = [vmHwmKiB(child.pid), cpuSeconds(child.pid)];
+    }
+  });
+  child.send({ type: 'train', experimentFile: path.join(ROOT, EXPERIMENT), runsRoot, overrides: [], epochs, backend });
+  const code = await new Promise((r) => child.on('exit', r));
+  const wall = (performance.now() - t0) / 1000;
+  live.delete(child);
+  if (!end || end.type !== 'finished') throw new Error(`engine child ended with ${end ? `'${end.type}' ${end.error ?? end.reason ?? ''}` : `exit code ${code}`} ${stderr.trim().slice(-300)}`);
+  if (useTime) ({ hwmKiB: hwm, cpu } = readTimeFile(timeFile));
+  return { ...summariseRun(runDir, epochsSeen, wall, hwm, cpu, useTime ? '/usr/bin/time %M' : '/proc VmHWM at the finished event'), ipcEvents: events };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PyTorch peer (b)
+
+const PEER_MISSING = 'PyTorch is not installed (apt-get install python3-torch)';
+
+function pythonWithTorch(preferred) {
+  const candidates = preferred ? [preferred] : [process.env.VAE_LAB_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import torch, sys; print(torch.__version__)'], { encoding: 'utf8', timeout: 120000 });
+    if (r.status === 0) return { python: py, torch: r.stdout.trim() };
+  }
+  return undefined;
+}
+
+/** Debian's OpenBLAS builds, each a folder holding its own libblas.so.3 (selected per run with LD_LIBRARY_PATH). */
+function openblasDirs() {
+  const found = [];
+  for (const base of ['/usr/lib', ...(() => {
+    try {
+      return readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => path.join('/usr/lib', d));
+    } catch {
+      return [];
+    }
+  })()]) {
+    for (const variant of ['openmp', 'pthread']) {
+      const dir = path.join(base, `openblas-${variant}`);
+      if (existsSync(path.join(dir, 'libblas.so.3'))) found.push({ variant, dir });
+    }
+  }
+  return found;
+}
+
+function installPeer() {
+  log('installing python3-torch and OpenBLAS with apt-get (--install-peer)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const pkgs = ['python3-torch', 'libopenblas0-openmp', 'libopenblas0-pthread'];
+  let r = spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: ['ignore', 'inherit', 'inherit'], env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    r = spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: ['ignore', 'inherit', 'inherit'], env });
+  }
+  return r.status === 0;
+}
+
+/** The settings tried for the peer: thread counts, OpenMP wait policy and which BLAS (see bench/README.md). */
+function peerConfigs(cores) {
+  const configs = [{ label: 'as installed (default threads, system libblas)', threads: 0, env: {} }];
+  for (const { variant, dir } of openblasDirs()) {
+    const blas = { LD_LIBRARY_PATH: dir };
+    configs.push({ label: `OpenBLAS ${variant}, 1 thread`, threads: 1, env: { ...blas } });
+    if (cores < 2) continue;
+    configs.push({ label: `OpenBLAS ${variant}, ${cores} threads`, threads: cores, env: { ...blas } });
+    configs.push({ label: `OpenBLAS ${variant}, ${cores} threads, OMP_WAIT_POLICY=PASSIVE`, threads: cores, env: { ...blas, OMP_WAIT_POLICY: 'PASSIVE' } });
+    if (variant === 'pthread') {
+      configs.push({ label: `OpenBLAS pthread, ${cores} torch threads, OPENBLAS_NUM_THREADS=1`, threads: cores, env: { ...blas, OPENBLAS_NUM_THREADS: '1' } });
+      configs.push({ label: `OpenBLAS pthread, ${cores} torch threads, OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE`, threads: cores, env: { ...blas, OPENBLAS_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' } });
+    }
+  }
+  return configs;
+}
+
+async function peerRun(py, config, epochs) {
+  const env = { ...process.env };
+  for (const k of ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'MKL_NUM_THREADS', 'GOTO_NUM_THREADS']) delete env[k];
+  if (config.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = [config.env.LD_LIBRARY_PATH, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  Object.assign(env, Object.fromEntries(Object.entries(config.env).filter(([k]) => k !== 'LD_LIBRARY_PATH')));
+  const args = [PEER_SCRIPT, '--cache', path.join(ROOT, MNIST_CACHE), '--epochs', String(epochs), '--threads', String(config.threads)];
+  const child = spawn(py, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  // A pathological setting (busy-waiting threads on a loaded machine) can take minutes: give up on it.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240000);
+  const code = await new Promise((r) => child.on('close', r));
+  clearTimeout(timer);
+  live.delete(child);
+  if (code !== 0) return { error: code === null ? 'timed out (240 s)' : `exit ${code}: ${err.trim().split('\n').pop()}` };
+  const r = JSON.parse(out.trim().split('\n').pop());
+  return { ...r, examplesPerSecond: round(r.examplesPerSecond, 1) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// (d) webview latency, (e) bundle
+
+function latency() {
+  const file = path.join(ROOT, LATENCY_FILE);
+  if (!existsSync(file)) return { measured: false, note: 'not measured (run npm run test:e2e)' };
+  const l = readJson(file);
+  return {
+    measured: true,
+    p50Ms: l.p50,
+    p95Ms: l.p95,
+    moves: l.moves,
+    what: l.measured,
+    drawP50Ms: l.drawP50,
+    drawP95Ms: l.drawP95,
+    backend: l.backend,
+    browser: l.browser,
+    source: `${LATENCY_FILE} (written by node test/e2e/run.mjs dashboard, ${statSync(file).mtime.toISOString()})`,
+  };
+}
+
+function bundleSizes() {
+  const files = [];
+  const add = (p) => {
+    const abs = path.join(ROOT, p);
+    if (existsSync(abs)) files.push({ file: p, bytes: statSync(abs).size });
+  };
+  for (const f of ['dist/extension.js', 'dist/engine.js', 'dist/cli.js']) add(f);
+  for (const dir of ['dist/webview', 'dist/wasm']) {
+    if (!existsSync(path.join(ROOT, dir))) continue;
+    for (const f of readdirSync(path.join(ROOT, dir)).sort()) if (/\.(js|wasm)$/.test(f)) add(`${dir}/${f}`);
+  }
+  add(MNIST_CACHE);
+  for (const f of readdirSync(ROOT).sort()) if (f.endsWith('.vsix')) add(f);
+  return files;
+}
+
+/** Load dist/extension.js (with its whole require graph) in a fresh Node process, 'vscode' stubbed; activate() is not called. */
+const REQUIRE_PROBE = `
+const Module = require('module');
+const protoStub = new Proxy({}, { get: () => stub });
+const stub = new Proxy(function vscodeStub() {}, {
+  get: (t, p) => (p === '__esModule' || p === 'then' ? undefined : p === Symbol.toPrimitive ? () => '' : p === 'prototype' ? protoStub : stub),
+  apply: () => stub,
+  construct: () => stub,
+  getPrototypeOf: () => protoStub,
+});
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  return request === 'vscode' ? stub : load.apply(this, arguments);
+};
+const before = process.memoryUsage().rss;
+const t0 = process.hrtime.bigint();
+const ext = require(process.argv[1]);
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+const after = process.memoryUsage().rss;
+process.stdout.write(JSON.stringify({ ms, rssDeltaMiB: (after - before) / 1048576, modules: Object.keys(require.cache).length, activate: typeof ext.activate }));
+`;
+
+function requireTime(n = 9) {
+  const file = path.join(ROOT, 'dist', 'extension.js');
+  if (!existsSync(file)) return { error: 'dist/extension.js not found' };
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const r = spawnSync(process.execPath, ['-e', REQUIRE_PROBE, file], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
+    if (r.status !== 0) return { error: (r.stderr || `exit ${r.status}`).trim().split('\n').slice(0, 3).join(' / ') };
+    samples.push(JSON.parse(r.stdout));
+  }
+  const ms = samples.map((s) => s.ms);
+  return {
+    medianMs: round(median(ms), 1),
+    minMs: round(Math.min(...ms), 1),
+    maxMs: round(Math.max(...ms), 1),
+    processes: n,
+    rssDeltaMiB: round(median(samples.map((s) => s.rssDeltaMiB)), 1),
+    modulesInCache: samples[0].modules,
+    exportsActivate: samples[0].activate === 'function',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  const has = (p) => opt.only.has(p);
+  const started = new Date();
+  for (const f of [CLI, ENGINE, MNIST_CACHE]) {
+    if ((has('a') || has('b') || has('c') || has('f')) && !existsSync(path.join(ROOT, f))) fail(`${f} is missing: run "npm run build" first (npm run bench does).`);
+  }
+  const machine = machineInfo();
+  const conditions = { waitedForIdle: opt.waitIdle > 0 };
+  if (opt.waitIdle > 0) {
+    const w = await waitIdle(opt.waitIdle);
+    Object.assign(conditions, w);
+    if (!w.idle) log(`the machine did not become idle within ${opt.waitIdle} min; measuring anyway`);
+  }
+  conditions.busyAtStart = heavyProcesses();
+  conditions.cpuBusyAtStart = round(await cpuBusy(1000), 2);
+  conditions.loadAverageAtStart = os.loadavg().map((x) => round(x, 2));
+  const ticks0 = cpuTicks();
+  const interference = new Set();
+  const checkInterference = () => heavyProcesses().forEach((p) => interference.add(p));
+
+  const result = {
+    schema: 1,
+    time: started.toISOString(),
+    command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    parts: PARTS.filter(has),
+    machine,
+    conditions,
+    settings: { experiment: EXPERIMENT, epochs: opt.epochs, warmupEpochs: 1, repeat: opt.repeat },
+  };
+  const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'vae-lab-bench-'));
+  const useTime = hasTimeCommand();
+  const rows = [];
+
+  try {
+    // --- which backends
+    const needTraining = has('a') || has('c') || has('f');
+    const tfNode = has('a') || needTraining ? tfjsNodeStatus() : { available: false };
+    const primary = tfNode.available ? 'tensorflow' : 'wasm';
+    const backends = {};
+    if (has('a')) {
+      backends.tensorflow = tfNode.available ? { runs: [] } : { skipped: tfNode.reason };
+      backends.wasm = { runs: [] };
+      backends.cpu = opt.withCpu ? { runs: [], dataLimit: opt.cpuLimit } : { skipped: 'not measured: about 20-100x slower; pass --with-cpu (measured on a reduced data set, --cpu-limit)' };
+    }
+
+    // --- peer setup and tuning (short runs) before the interleaved rounds
+    let peer;
+    if (has('b')) {
+      let found = pythonWithTorch(opt.python);
+      if (!found && opt.installPeer && installPeer()) found = pythonWithTorch(opt.python);
+      if (!found) peer = { skipped: opt.installPeer ? `${PEER_MISSING}; apt-get install failed` : PEER_MISSING };
+      else {
+        const tuneEpochs = 6;
+        log(`PyTorch ${found.torch} (${found.python}): trying ${peerConfigs(machine.cores).length} settings, ${tuneEpochs} epochs each`);
+        const tuning = [];
+        for (const c of peerConfigs(machine.cores)) {
+          const r = await peerRun(found.python, c, tuneEpochs);
+          tuning.push({ setting: c.label, examplesPerSecond: r.examplesPerSecond, error: r.error, threads: r.threads, blas: r.blas });
+          log(`  peer ${c.label}: ${r.error ?? `${fmtInt(r.examplesPerSecond)} ex/s`}`);
+        }
+        const ok = tuning.map((t, i) => ({ ...t, config: peerConfigs(machine.cores)[i] })).filter((t) => t.examplesPerSecond);
+        if (!ok.length) peer = { skipped: 'every PyTorch setting failed', tuning };
+        else {
+          const pick = (list) => list.reduce((a, b) => (b.examplesPerSecond > a.examplesPerSecond ? b : a));
+          const best = pick(ok);
+          // PyTorch epochs take well under a second: run more of them so that the median is as robust as ours.
+          peer = { python: found.python, torch: found.torch, setting: best.setting, config: best.config, tuningEpochs: tuneEpochs, epochs: Math.max(opt.epochs, 12), tuning, runs: [] };
+          // For reference next to our single-threaded wasm backend: the best one-thread setting, when the best uses more.
+          const single = ok.filter((t) => t.threads === 1);
+          if (best.threads !== 1 && single.length) peer.single = { setting: pick(single).setting, config: pick(single).config, runs: [] };
+        }
+      }
+      checkInterference();
+    }
+
+    // --- interleaved rounds: CLI (primary backend), engine child, PyTorch peer, other backends
+    const engine = has('c') ? { cli: [], child: [] } : undefined;
+    const cliRuns = [];
+    const rounds = has('a') || has('b') || has('c') ? opt.repeat : needTraining ? 1 : 0;
+    for (let round_ = 1; round_ <= rounds; round_++) {
+      const steps = [];
+      if (needTraining) {
+        steps.push(async () => {
+          log(`round ${round_}/${rounds}: CLI training, ${primary}, ${opt.epochs} epochs`);
+          const r = await cliRun(primary, opt.epochs, [], tmpRoot, useTime);
+          cliRuns.push(r);
+          if (backends[primary]) backends[primary].runs.push(r);
+          if (engine) engine.cli.push(r);
+          log(`  ${fmtInt(r.examplesPerSecond)} ex/s, ${r.wallSeconds} s, ${r.maxRssMiB} MiB`);
+        });
+      }
+      if (engine) {
+        steps.push(async () => {
+          log(`round ${round_}/${rounds}: engine child process (fork ${ENGINE} + IPC), ${primary}`);
+          const r = await childRun(primary, opt.epochs, tmpRoot, useTime);
+          engine.child.push(r);
+          log(`  ${fmtInt(r.examplesPerSecond)} ex/s, ${r.wallSeconds} s`);
+        });
+      }
+      if (peer && !peer.skipped) {
+        steps.push(async () => {
+          log(`round ${round_}/${rounds}: PyTorch peer, ${peer.setting}, ${peer.epochs} epochs`);
+          const r = await peerRun(peer.python, peer.config, peer.epochs);
+          if (r.error) log(`  failed: ${r.error}`);
+          else {
+            peer.runs.push(r);
+            log(`  ${fmtInt(r.examplesPerSecond)} ex/s`);
+          }
+          if (peer.single) {
+            log(`round ${round_}/${rounds}: PyTorch peer, single thread for reference: ${peer.single.setting}`);
+            const r1 = await peerRun(peer.python, peer.single.config, peer.epochs);
+            if (r1.error) log(`  failed: ${r1.error}`);
+            else {
+              peer.single.runs.push(r1);
+              log(`  ${fmtInt(r1.examplesPerSecond)} ex/s`);
+            }
+          }
+        });
+      }
+      // ABBA order (reversed every other round) so that a slow drift of the machine's speed cancels out in the
+      // comparisons (c) and (b).
+      if (round_ % 2 === 0) steps.reverse();
+      for (const step of steps) {
+        await step();
+        checkInterference();
+      }
+      if (has('a') && primary === 'tensorflow') {
+        log(`round ${round_}/${rounds}: CLI training, wasm`);
+        backends.wasm.runs.push(await cliRun('wasm', opt.epochs, [], tmpRoot, useTime));
+        checkInterference();
+      }
+      if (has('a') && opt.withCpu && round_ === 1) {
+        log(`CLI training, cpu, data.options.limit=${opt.cpuLimit} (once)`);
+        backends.cpu.runs.push(await cliRun('cpu', opt.epochs, [`data.options.limit=${opt.cpuLimit}`], tmpRoot, useTime));
+        checkInterference();
+      }
+    }
+
+    // --- (a)
+    if (has('a')) {
+      result.training = {};
+      for (const [name, b] of Object.entries(backends)) {
+        if (b.skipped) {
+          result.training[name] = { skipped: b.skipped };
+          rows.push([`(a) training throughput, ${name}`, 'skipped', b.skipped]);
+          continue;
+        }
+        const eps = b.runs.map((r) => r.examplesPerSecond);
+        const s = spread(eps);
+        const be = b.runs[0].backend;
+        result.training[name] = {
+          examplesPerSecond: round(median(eps), 1),
+          spreadPercent: round(s, 1),
+          trainExamples: b.runs[0].trainExamples,
+          measuredEpochsPerRun: opt.epochs - 1,
+          backendDetail: `${be.name} ${be.version}: ${be.detail}`,
+          dataLimit: b.dataLimit,
+          runs: b.runs.map(({ backend, ...r }) => r),
+        };
+        rows.push([
+          `(a) training throughput, ${name}`,
+          `${fmtInt(median(eps))} ex/s`,
+          `median of ${opt.epochs - 1} epochs (warm-up excluded) over ${fmtInt(b.runs[0].trainExamples)} digits; ${b.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}; ${be.detail}`,
+        ]);
+      }
+    }
+
+    // --- (b)
+    if (has('b')) {
+      if (peer.skipped || !peer.runs.length) {
+        result.peer = { skipped: peer.skipped ?? 'every PyTorch run failed', tuning: peer.tuning };
+        result.trainRatioVsPytorch = null;
+        rows.push(['(b) PyTorch peer', 'skipped', result.peer.skipped]);
+      } else {
+        const eps = peer.runs.map((r) => r.examplesPerSecond);
+        const s = spread(eps);
+        const r0 = peer.runs[0];
+        result.peer = {
+          framework: 'pytorch',
+          torch: peer.torch,
+          python: peer.python,
+          setting: peer.setting,
+          threads: r0.threads,
+          blas: r0.blas,
+          env: r0.env,
+          examplesPerSecond: round(median(eps), 1),
+          spreadPercent: round(s, 1),
+          trainExamples: r0.trainExamples,
+          measuredEpochsPerRun: peer.epochs - 1,
+          tuningEpochs: peer.tuningEpochs,
+          runs: peer.runs.map((r) => ({ examplesPerSecond: r.examplesPerSecond, epochSeconds: r.epochSeconds, trainLoss: r.trainLoss })),
+          tuning: peer.tuning.map(({ setting, examplesPerSecond, error, threads, blas }) => ({ setting, examplesPerSecond, threads, blas, error })),
+        };
+        if (peer.single?.runs.length) {
+          const e1 = peer.single.runs.map((r) => r.examplesPerSecond);
+          result.peer.singleThread = { setting: peer.single.setting, examplesPerSecond: round(median(e1), 1), spreadPercent: round(spread(e1), 1), runs: e1 };
+        }
+        rows.push([
+          '(b) PyTorch peer, same model/data/batch',
+          `${fmtInt(median(eps))} ex/s`,
+          `torch ${peer.torch}, best of ${peer.tuning.length} settings: ${peer.setting}; median of ${peer.epochs - 1} epochs; ${peer.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}`,
+        ]);
+        const oursBackend = result.training?.[primary] ?? (cliRuns.length ? { examplesPerSecond: median(cliRuns.map((r) => r.examplesPerSecond)) } : undefined);
+        if (oursBackend?.examplesPerSecond) {
+          result.trainRatioVsPytorch = round(oursBackend.examplesPerSecond / result.peer.examplesPerSecond, 3);
+          result.trainRatioBackend = primary;
+          rows.push(['(b) ratio ours / PyTorch', result.trainRatioVsPytorch.toFixed(3), `VAE Lab (${primary}) ${fmtInt(oursBackend.examplesPerSecond)} ex/s / PyTorch ${fmtInt(result.peer.examplesPerSecond)} ex/s`]);
+          if (result.peer.singleThread) {
+            const st = result.peer.singleThread;
+            result.trainRatioVsPytorchSingleThread = round(oursBackend.examplesPerSecond / st.examplesPerSecond, 3);
+            rows.push(['(b) PyTorch, one thread (reference)', `${fmtInt(st.examplesPerSecond)} ex/s`, `${st.setting}; ratio ours / this ${result.trainRatioVsPytorchSingleThread.toFixed(3)}${primary === 'wasm' ? ' (the wasm backend runs one thread)' : ''}`]);
+          }
+        } else {
+          result.trainRatioVsPytorch = null;
+          rows.push(['(b) ratio ours / PyTorch', 'n/a', 'run part a as well (--only a,b)']);
+        }
+      }
+    }
+
+    // --- (c)
+    if (engine) {
+      // Rounds are interleaved (CLI, child, ...): compare each child run with the CLI run of its round, then take the
+      // median of those paired overheads. Positive = the child process costs more.
+      const pairs = engine.child.map((ch, i) => {
+        const cli = engine.cli[i];
+        return {
+          throughput: (cli.examplesPerSecond / ch.examplesPerSecond - 1) * 100,
+          wall: (ch.wallSeconds / cli.wallSeconds - 1) * 100,
+          cpu: cli.cpuSeconds && ch.cpuSeconds ? (ch.cpuSeconds / cli.cpuSeconds - 1) * 100 : undefined,
+        };
+      });
+      const pick = (k) => pairs.map((q) => q[k]).filter((x) => x !== undefined);
+      const med = (k) => (pick(k).length ? median(pick(k)) : undefined);
+      const range = (k) => (pick(k).length > 1 ? ` (pairs ${pick(k).map((x) => fmtPct(x).replace(' ', '')).join(', ')})` : '');
+      const cliSpread = spread(engine.cli.map((r) => r.examplesPerSecond));
+      const childSpread = spread(engine.child.map((r) => r.examplesPerSecond));
+      const noise = Math.max(cliSpread ?? 0, childSpread ?? 0);
+      const cm = (k, list) => median(list.map((r) => r[k]));
+      result.engineChild = {
+        backend: primary,
+        rounds: pairs.length,
+        cliExamplesPerSecond: round(cm('examplesPerSecond', engine.cli), 1),
+        childExamplesPerSecond: round(cm('examplesPerSecond', engine.child), 1),
+        throughputOverheadPercent: round(med('throughput'), 1),
+        cliWallSeconds: round(cm('wallSeconds', engine.cli), 2),
+        childWallSeconds: round(cm('wallSeconds', engine.child), 2),
+        wallOverheadPercent: round(med('wall'), 1),
+        cliCpuSeconds: round(cm('cpuSeconds', engine.cli), 2),
+        childCpuSeconds: round(cm('cpuSeconds', engine.child), 2),
+        cpuOverheadPercent: round(med('cpu'), 1),
+        pairs: pairs.map((q) => ({ throughput: round(q.throughput, 1), wall: round(q.wall, 1), cpu: round(q.cpu, 1) })),
+        cliSpreadPercent: round(cliSpread, 1),
+        childSpreadPercent: round(childSpread, 1),
+        childRuns: engine.child.map(({ backend, ...r }) => r),
+      };
+      const e = result.engineChild;
+      const verdict = (x) => (pairs.length < 2 ? 'one round: no spread measured' : Math.abs(x) < noise ? `within the run-to-run spread of ${noise.toFixed(1)} %` : `run-to-run spread ${noise.toFixed(1)} %`);
+      rows.push(['(c) engine child overhead, throughput', fmtPct(e.throughputOverheadPercent), `child ${fmtInt(e.childExamplesPerSecond)} vs CLI ${fmtInt(e.cliExamplesPerSecond)} ex/s (run.json examplesPerSecond), median of ${pairs.length} interleaved pairs${range('throughput')}; ${verdict(e.throughputOverheadPercent)}`]);
+      rows.push(['(c) engine child overhead, wall time', fmtPct(e.wallOverheadPercent), `child ${e.childWallSeconds.toFixed(2)} s vs CLI ${e.cliWallSeconds.toFixed(2)} s, process start to exit, ${opt.epochs} epochs${range('wall')}`]);
+      if (e.cpuOverheadPercent !== undefined) rows.push(['(c) engine child overhead, CPU time', fmtPct(e.cpuOverheadPercent), `child ${e.childCpuSeconds.toFixed(2)} s vs CLI ${e.cliCpuSeconds.toFixed(2)} s user+system${range('cpu')}`]);
+    }
+
+    // --- (d)
+    if (has('d')) {
+      result.latency = latency();
+      rows.push(
+        result.latency.measured
+          ? ['(d) latent sampler latency p50 / p95', `${result.latency.p50Ms} / ${result.latency.p95Ms} ms`, `${result.latency.moves} slider moves, ${result.latency.what}; ${result.latency.backend}, ${result.latency.browser}; from ${result.latency.source}`]
+          : ['(d) latent sampler latency', 'n/a', result.latency.note],
+      );
+    }
+
+    // --- (e)
+    if (has('e')) {
+      const files = bundleSizes();
+      const req = requireTime();
+      result.bundle = { files, requireExtension: req };
+      rows.push(
+        req.error
+          ? ['(e) require dist/extension.js', 'failed', req.error]
+          : ['(e) require dist/extension.js', `${req.medianMs} ms`, `module graph load with a stubbed 'vscode' (activate() not called); median of ${req.processes} fresh Node processes (${req.minMs}-${req.maxMs} ms), +${req.rssDeltaMiB} MiB RSS`],
+      );
+      for (const f of files) rows.push([`(e) size ${f.file}`, fmtBytes(f.bytes), '']);
+      if (!files.some((f) => f.file.endsWith('.vsix'))) rows.push(['(e) size .vsix', 'n/a', 'no .vsix in the project folder (npm run package)']);
+    }
+
+    // --- (f)
+    if (has('f')) {
+      const rss = cliRuns.map((r) => r.maxRssMiB).filter((x) => x !== undefined);
+      result.memory = {
+        backend: primary,
+        cliMaxRssMiB: rss.length ? Math.max(...rss) : null,
+        cliRuns: rss,
+        how: cliRuns[0]?.maxRssHow,
+        childMaxRssMiB: engine ? Math.max(...engine.child.map((r) => r.maxRssMiB ?? 0)) || null : undefined,
+      };
+      rows.push(['(f) peak memory, CLI training run', rss.length ? `${Math.max(...rss).toFixed(0)} MiB` : 'n/a', `max RSS of the node process (${cliRuns[0]?.maxRssHow}), ${primary}, ${opt.epochs} epochs; runs: ${rss.join(' / ')} MiB`]);
+      if (result.memory.childMaxRssMiB) rows.push(['(f) peak memory, engine child process', `${result.memory.childMaxRssMiB.toFixed(0)} MiB`, `max RSS (${engine.child[0].maxRssHow}), max of ${engine.child.length} run(s)`]);
+      if (backends.cpu?.runs?.length) rows.push(['(f) peak memory, cpu backend run', `${backends.cpu.runs[0].maxRssMiB.toFixed(0)} MiB`, `data.options.limit=${opt.cpuLimit}`]);
+    }
+
+    checkInterference();
+    conditions.interference = [...interference];
+    const ticks1 = cpuTicks();
+    if (ticks0 && ticks1 && ticks1.total > ticks0.total) conditions.cpuStealPercent = round(((ticks1.steal - ticks0.steal) / (ticks1.total - ticks0.total)) * 100, 2);
+    result.durationSeconds = round((Date.now() - started.getTime()) / 1000, 1);
+  } finally {
+    if (opt.keepRuns) log(`run folders kept in ${tmpRoot}`);
+    else rmSync(tmpRoot, { recursive: true, force: true });
+  }
+
+  printTable(result, rows);
+  if (opt.write) {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+    const text = compactJson(result) + '\n';
+    const file = path.join(RESULTS_DIR, `${stamp}.json`);
+    writeFileSync(file, text);
+    writeFileSync(path.join(RESULTS_DIR, 'latest.json.tmp'), text);
+    renameSync(path.join(RESULTS_DIR, 'latest.json.tmp'), path.join(RESULTS_DIR, 'latest.json'));
+    console.log(`\nWrote ${rel(file)} and bench/results/latest.json`);
+  }
+}
+
+/** JSON with one key per line, but arrays of numbers and strings and small objects on one line: short diffs, small files. */
+export function compactJson(value, indent = '') {
+  const flat = JSON.stringify(value);
+  if (value === null || typeof value !== 'object' || flat.length <= 100) return flat;
+  if (Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object')) return flat;
+  const inner = indent + '  ';
+  if (Array.isArray(value)) return `[\n${value.map((v) => inner + compactJson(v, inner)).join(',\n')}\n${indent}]`;
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${compactJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+function printTable(result, rows) {
+  const m = result.machine;
+  const c = result.conditions;
+  console.log(`VAE Lab benchmark, ${result.time}`);
+  console.log(`Machine: ${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; node ${m.node}, tfjs ${m.tfjs} (wasm ${m.tfjsBackendWasm}${m.tfjsNode ? `, tfjs-node ${m.tfjsNode}` : ''})${result.peer?.torch ? `, torch ${result.peer.torch}` : ''}`);
+  const cond = [];
+  if (c.waitedForIdle) cond.push(c.idle ? `idle after waiting ${c.waitedSeconds} s` : `NOT idle after waiting ${c.waitedSeconds} s`);
+  if (c.busyAtStart?.length) cond.push(`busy at start: ${c.busyAtStart.join(' | ')}`);
+  cond.push(c.interference?.length ? `other heavy jobs seen during the run: ${c.interference.join(' | ')}` : 'no other heavy job seen during the run');
+  if (c.cpuStealPercent !== undefined) cond.push(`CPU steal ${c.cpuStealPercent} %`);
+  console.log(`Conditions: ${cond.join('; ')}; load average at start ${c.loadAverageAtStart.join(' ')}`);
+  console.log(`Training: ${result.settings.experiment}, ${result.settings.epochs} epochs per run (first excluded), ${result.settings.repeat} interleaved run(s) per measurement\n`);
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  console.log(`${'Measure'.padEnd(w0)}  ${'Value'.padStart(w1)}  Detail`);
+  console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ------`);
+  for (const [a, b, d] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${d}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main().catch((err) => {
+  for (const c of live) c.kill('SIGKILL');
+  console.error(`bench: ${err.stack ?? err}`);
+  process.exit(1);
+});

@@ -74,6 +74,8 @@ export class TerminalReporter {
   private lastThroughput = 0;
   private epochs = 0;
   private barShown = false;
+  /** Whether a 'failed' event was already printed (so that the error is not printed a second time). */
+  failureShown = false;
 
   constructor(private readonly json: boolean, private readonly out: NodeJS.WriteStream = process.stderr) {}
 
@@ -129,6 +131,7 @@ export class TerminalReporter {
         break;
       case 'failed':
         this.line(`Failed: ${e.error}`);
+        this.failureShown = true;
         break;
       default:
         break;
@@ -224,6 +227,9 @@ export async function main(argv: string[]): Promise<number> {
           );
           if (!args.json) process.stdout.write(`${outcome.runDir}\n`);
           return outcome.status === 'completed' ? EXIT.ok : EXIT.cancelled;
+        } catch (err) {
+          if (reporter.failureShown) return EXIT.failed; // already printed as the run's failure
+          throw err;
         } finally {
           hooks.dispose();
         }
@@ -236,6 +242,9 @@ export async function main(argv: string[]): Promise<number> {
           const outcome = await resumeRun(dir, hooks);
           if (!args.json) process.stdout.write(`${outcome.runDir}\n`);
           return outcome.status === 'completed' ? EXIT.ok : EXIT.cancelled;
+        } catch (err) {
+          if (reporter.failureShown) return EXIT.failed;
+          throw err;
         } finally {
           hooks.dispose();
         }

@@ -111,3 +111,24 @@ test('train, eval and resume through the CLI; SIGTERM ends as cancelled with a c
   assert.equal(events.filter((ev) => ev.type === 'epoch').length, 3);
   assert.equal(readRunRecord(started.runDir).status, 'completed');
 });
+
+test('a diverging run stops with "diverged at step N", exit 1, one error line, and the run marked failed', () => {
+  const dir = tmpDir('cli-diverge');
+  const file = writeJson(path.join(dir, 'div.vae.json'), {
+    name: 'div',
+    data: { source: 'mnist', options: { limit: 600 } },
+    model: { latentDim: 4, encoder: { hidden: [32] } },
+    training: { epochs: 2, batchSize: 50, optimizer: { type: 'sgd', learningRate: 10 } },
+    logging: { metricsEvery: 2 },
+  });
+  const r = cli(['train', file, '--out', path.join(dir, 'runs')]);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.split('\n').filter((l) => /diverged at step \d+/.test(l));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /diverged at step \d+: loss is (NaN|Infinity|-Infinity)\. The last good checkpoint is kept/);
+  const runDir = fs.readdirSync(path.join(dir, 'runs', 'div')).map((d) => path.join(dir, 'runs', 'div', d))[0];
+  const rec = readRunRecord(runDir);
+  assert.equal(rec.status, 'failed');
+  assert.match(rec.error ?? '', /diverged at step/);
+  assert.ok(noStack(r.stderr));
+});

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { effectiveStatus, readRunRecord } from '../core/runFolder';
+import { effectiveStatus, listRuns, readRunRecord } from '../core/runFolder';
 import { DashboardPanel, Dashboards } from './dashboard';
 import { ExperimentDiagnostics } from './diagnostics';
 import { Explorers } from './explorer';
@@ -262,16 +262,12 @@ async function collectResumable(m: RunManager): Promise<{ label: string; descrip
     seen.add(root);
     if (!fs.existsSync(root)) continue;
     for (const exp of fs.readdirSync(root)) {
-      const dir = path.join(root, exp);
-      if (!fs.statSync(dir).isDirectory()) continue;
-      for (const id of fs.readdirSync(dir)) {
-        const runDir = path.join(dir, id);
+      for (const runDir of listRuns(root, exp)) {
         try {
-          const rec = readRunRecord(runDir);
-          const st = effectiveStatus(rec);
-          if ((st === 'cancelled' || st === 'failed' || st === 'interrupted') && !m.findByRunDir(runDir)) out.push({ label: `${exp} / ${id}`, description: st, runDir });
+          const st = effectiveStatus(readRunRecord(runDir));
+          if ((st === 'cancelled' || st === 'failed' || st === 'interrupted') && !m.findByRunDir(runDir)) out.push({ label: `${exp} / ${path.basename(runDir)}`, description: st, runDir });
         } catch {
-          /* not a run folder */
+          /* an unreadable run.json */
         }
       }
     }
@@ -415,8 +411,8 @@ async function deleteCommand(arg: unknown, tree: ExperimentsTree, m: RunManager,
     void vscode.window.showErrorMessage((err as Error).message);
     return false;
   }
-  // Only ever delete a run folder inside its runs root: <root>/<experiment>/<run id>.
-  const root = path.dirname(path.dirname(runDir));
+  // Only ever delete a run folder inside the configured runs root: <root>/<experiment>/<run id>.
+  const root = runsRootFor(vscode.Uri.file(runDir));
   if (!isInside(root, runDir) || path.basename(runDir) !== rec.runId || path.basename(path.dirname(runDir)) !== rec.experiment) {
     void vscode.window.showErrorMessage(`${runDir} does not look like a VAE Lab run folder; nothing was deleted.`);
     return false;

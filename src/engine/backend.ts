@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../core/config';
+import { installFusedAdam } from './fusedKernels';
 import { packageRoot } from './paths';
 import type { BackendInfo } from '../core/protocol';
 
@@ -83,17 +84,20 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     }
     installWasmMatMulFix();
     installWasmConv2DBackpropFilter();
+    installWasmSharedIdentity();
+    installFusedAdam('wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     active = {
       name: 'wasm',
       version: wasmBackend.version_wasm,
-      detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s), transposed-matmul fix, conv filter gradient`,
+      detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s), transposed-matmul fix, conv filter gradient, shared identity, fused Adam`,
     };
     return active;
   }
   // Explicit 'cpu'.
   await tf.setBackend('cpu');
   await tf.ready();
+  installFusedAdam('cpu');
   active = { name: 'cpu', version: tf.version.tfjs, detail: 'pure JavaScript (slow; chosen explicitly)' };
   return active;
 }
@@ -141,6 +145,31 @@ export function installWasmMatMulFix(): void {
     });
   }
   matMulFixed = true;
+}
+
+let identityShared = false;
+
+/**
+ * tfjs-backend-wasm 4.22's Identity kernel copies its input. TF.js calls it through clone() for every tensor that a
+ * gradient needs later (about 70 per step of the reference VAE, weights included); tensors are immutable, so the
+ * cpu and webgl backends share the data and count references instead. Do the same on wasm (as its Reshape does).
+ */
+export function installWasmSharedIdentity(): void {
+  if (identityShared) return;
+  const original = tf.getKernel('Identity', 'wasm');
+  if (!original) throw new BackendError('the wasm Identity kernel is missing.');
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      if (x.dtype === 'string') return original.kernelFunc(args);
+      (args.backend as unknown as { incRef(id: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+  identityShared = true;
 }
 
 let convFilterInstalled = false;

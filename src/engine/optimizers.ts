@@ -3,6 +3,7 @@
 // one; here the step count t is a plain number and bias corrections are computed in float64 from it.
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../core/config';
+import { fusedAdam, hasFusedAdam } from './fusedKernels';
 
 export interface OptimizerSnapshot {
   type: OptimizerConfig['type'];
@@ -23,15 +24,28 @@ export class Optimizer {
 
   /**
    * Apply one update. `grads` are in variable order; `clipNorm` > 0 rescales them to that global L2 norm at most
-   * (without a host synchronisation). Returns the global gradient norm as a tensor (caller disposes).
+   * (without a host synchronisation) and returns that norm as a tensor (caller disposes); without clipping no norm
+   * is computed and nothing is returned. Adam runs as one fused kernel per variable where the backend has it.
    */
-  apply(grads: tf.Tensor[], lr: number, clipNorm: number): tf.Scalar {
+  apply(grads: tf.Tensor[], lr: number, clipNorm: number): tf.Scalar | undefined {
     this.t += 1;
     const t = this.t;
     const c = this.cfg;
+    const fused = c.type === 'adam' && hasFusedAdam();
     return tf.tidy(() => {
-      const norm = tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))) as tf.Scalar;
-      const scale = clipNorm > 0 ? tf.div(clipNorm, tf.maximum(norm, clipNorm)) : undefined;
+      const norm = clipNorm > 0 ? (tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))) as tf.Scalar) : undefined;
+      const scale = norm ? tf.div(clipNorm, tf.maximum(norm, clipNorm)) : undefined;
+      if (fused && c.type === 'adam') {
+        const attrs = { lrHat: lr / (1 - Math.pow(c.beta1, t)), bc2: Math.sqrt(1 - Math.pow(c.beta2, t)), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay };
+        const s = (scale ?? tf.scalar(1)) as tf.Scalar;
+        this.vars.forEach((v, i) => {
+          const [p, m, vv] = fusedAdam(v, grads[i], this.slots[i][0], this.slots[i][1], s, attrs);
+          this.slots[i][0].assign(m);
+          this.slots[i][1].assign(vv);
+          v.assign(p);
+        });
+        return norm;
+      }
       this.vars.forEach((v, i) => {
         let g = scale ? grads[i].mul(scale) : grads[i];
         if (c.weightDecay > 0) g = g.add(v.mul(c.weightDecay));

@@ -332,7 +332,7 @@ class TrainingSession {
           for (const m of Object.values(metrics)) tf.keep(m);
           return t.loss;
         }, this.vars);
-        this.optimizers[0].optimizer.apply(this.vars.map((v) => grads[v.name]), lr, cfg.training.gradClipNorm).dispose();
+        this.optimizers[0].optimizer.apply(this.vars.map((v) => grads[v.name]), lr, cfg.training.gradClipNorm)?.dispose();
       }
       window.add(metrics, b);
       epochSums.add(metrics, b);

@@ -29,7 +29,7 @@ function trajectory(makeStep: (w: tf.Variable) => (g: tf.Tensor) => void, steps:
 test('Adam matches TF.js Adam step for step', () => {
   const mine = trajectory((w) => {
     const o = new Optimizer(optCfg({ type: 'adam', learningRate: 0.1 }), [w]);
-    return (g) => o.apply([g], 0.1, 0).dispose();
+    return (g) => o.apply([g], 0.1, 0)?.dispose();
   }, 30);
   const ref = tf.train.adam(0.1, 0.9, 0.999, 1e-8);
   const theirs = trajectory((w) => (g) => ref.applyGradients([{ name: w.name, tensor: g }]), 30);
@@ -42,14 +42,14 @@ test('SGD with momentum and RMSProp follow their update rules and converge on a 
   for (const o of [{ type: 'sgd', learningRate: 0.1 }, { type: 'sgd', learningRate: 0.05, momentum: 0.9 }, { type: 'rmsprop', learningRate: 0.05 }, { type: 'rmsprop', learningRate: 0.02, momentum: 0.5 }]) {
     const traj = trajectory((w) => {
       const opt = new Optimizer(optCfg(o), [w]);
-      return (g) => opt.apply([g], o.learningRate, 0).dispose();
+      return (g) => opt.apply([g], o.learningRate, 0)?.dispose();
     }, 200);
     assert.ok(Math.abs(traj[199] - 1) < 0.05, `${JSON.stringify(o)} ends at ${traj[199]}`);
   }
   // Plain SGD: w <- w - lr * 2 (w - 1) from 3: 3 - 0.1 * 4 = 2.6 exactly.
   const first = trajectory((w) => {
     const sgd = new Optimizer(optCfg({ type: 'sgd' }), [w]);
-    return (g) => sgd.apply([g], 0.1, 0).dispose();
+    return (g) => sgd.apply([g], 0.1, 0)?.dispose();
   }, 1);
   assert.ok(Math.abs(first[0] - 2.6) < 1e-6);
 });
@@ -59,7 +59,7 @@ test('gradient clipping bounds the global norm of the update', () => {
   const traj = trajectory((w) => {
     const opt = new Optimizer(optCfg({ type: 'sgd' }), [w]);
     return (g) => {
-      const n = opt.apply([g], 1, 0.5);
+      const n = opt.apply([g], 1, 0.5)!;
       norm = n.dataSync()[0];
       n.dispose();
     };
@@ -72,7 +72,7 @@ test('gradient clipping bounds the global norm of the update', () => {
 test('optimizer state round-trips through a snapshot', async () => {
   const w = tf.variable(tf.tensor1d([1, 2]));
   const a = new Optimizer(optCfg({ type: 'adam' }), [w]);
-  a.apply([tf.tensor1d([0.5, -0.5])], 0.01, 0).dispose();
+  a.apply([tf.tensor1d([0.5, -0.5])], 0.01, 0)?.dispose();
   const snap = await a.snapshot();
   const b = new Optimizer(optCfg({ type: 'adam' }), [w]);
   b.restore(snap);

@@ -94,7 +94,7 @@ export class AdversarialAutoencoder extends Autoencoder {
     const encVars = this.vars(this.encoder);
     const apply = (opt: Optimizer, vars: tf.Variable[], f: () => tf.Scalar, rate: number) => {
       const { value, grads } = tf.variableGrads(f, vars);
-      opt.apply(vars.map((v) => grads[v.name]), rate, clipNorm).dispose();
+      opt.apply(vars.map((v) => grads[v.name]), rate, clipNorm)?.dispose();
       tf.dispose(grads);
       return value;
     };

@@ -16,9 +16,18 @@ export function flat(t: tf.Tensor): tf.Tensor2D {
 export function bernoulliLogLik(target: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
     const x = flat(target);
-    const l = flat(logits);
-    const perPixel = tf.relu(l).sub(l.mul(x)).add(tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
-    return tf.neg(perPixel.sum(1)) as tf.Tensor1D;
+    // The gradient with respect to the logits is written out, d log p / dl = x - sigmoid(l): two ops instead of
+    // backpropagating through the ten of the stable form. The target is data: no gradient flows to it.
+    const logLik = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [l, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([l]);
+      const perPixel = tf.relu(l).sub(l.mul(x)).add(tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
+      return {
+        value: tf.neg(perPixel.sum(1)),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.sub(x, tf.sigmoid(saved[0])).mul(dy.reshape([-1, 1])),
+      };
+    });
+    return logLik(flat(logits)) as tf.Tensor1D;
   });
 }
 

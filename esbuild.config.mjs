@@ -3,7 +3,7 @@
 //   dist/engine.js     the engine child process spawned by the extension
 //   dist/extension.js  the VS Code extension (when present)
 //   dist/webview/*.js  panel scripts (when present)
-//   dist/wasm/*.wasm   the tfjs-backend-wasm binaries
+//   dist/wasm/*.wasm   the tfjs-backend-wasm binaries (and the threaded build's two scripts)
 //   dist/data/mnist-10k.bin  the compact MNIST cache (built once from the `mnist` package)
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -61,6 +61,9 @@ function copyWasm() {
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   mkdirSync('dist/wasm', { recursive: true });
   for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join('dist/wasm', f));
+  // The threaded build's main script and worker source, which its pthread workers load in Node (src/engine/wasmThreads.ts).
+  const wasmOut = join(wasmDir, '..', 'wasm-out');
+  for (const f of ['tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.worker.js']) copyFileSync(join(wasmOut, f), join('dist/wasm', f));
 }
 
 function buildMnistCache() {

@@ -9,6 +9,7 @@
 //   d  latent sampler latency in the webview, read from test-artifacts/e2e/latency.json (written by the e2e test)
 //   e  bundle sizes and the time to require dist/extension.js with a stubbed 'vscode' module
 //   f  peak memory (max RSS) of a training run
+//   g  profile of a training step: time per kernel (VAE_LAB_PROFILE), grouped into matmul, Adam, element-wise
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
@@ -25,13 +26,14 @@ const LATENCY_FILE = 'test-artifacts/e2e/latency.json';
 const LATENCY_GOAL_P95_MS = 16;
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const PEER_SCRIPT = path.join(ROOT, 'bench', 'peer', 'torch_vae.py');
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f'];
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 /** Command lines of jobs that would disturb the timings (other engineers' test suites and training runs). */
 const HEAVY = [/dist\/cli\.js/, /dist\/engine\.js/, /node --test/, /code-server/, /chromium/, /test\/integration\/run\.mjs/, /test\/e2e\/run\.mjs/, /\.vscode-test\//, /torch_vae\.py/];
 
 const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first)
   --only a,b,...      parts to run (default all): a training throughput per backend, b PyTorch peer,
-                      c engine child process vs CLI, d webview latency, e bundle sizes and require time, f peak memory
+                      c engine child process vs CLI, d webview latency, e bundle sizes and require time, f peak memory,
+                      g kernel profile of a training step
   --epochs N          epochs per training run, the first is the warm-up and is excluded (default 6, at least 4)
   --repeat N          independent runs of each training measurement, interleaved (default 3)
   --with-cpu          also measure the pure-JavaScript 'cpu' backend, on a reduced data set (--cpu-limit)
@@ -262,13 +264,13 @@ function summariseRun(runDir, epochEvents, wallSeconds, maxRssKiB, cpu, rssHow) 
 }
 
 /** `node dist/cli.js train <experiment> --epochs N --backend B --out <tmp> --json`, under /usr/bin/time when present. */
-async function cliRun(backend, epochs, sets, tmpRoot, useTime) {
+async function cliRun(backend, epochs, sets, tmpRoot, useTime, env = {}) {
   const out = mkdtempSync(path.join(tmpRoot, `cli-${backend}-`));
   const timeFile = path.join(out, 'time.txt');
   const args = [CLI, 'train', EXPERIMENT, '--epochs', String(epochs), '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
   const [cmd, cmdArgs] = useTime ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
-  const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   live.add(child);
   let buf = '';
   let stderr = '';
@@ -557,6 +559,9 @@ async function main() {
     if (has('a')) {
       backends.tensorflow = tfNode.available ? { runs: [] } : { skipped: tfNode.reason };
       backends.wasm = { runs: [] };
+      // The wasm backend uses one thread per core (src/engine/wasmThreads.ts); one thread, for a like-for-like
+      // comparison with one-thread PyTorch, when the machine has more than one core.
+      if (machine.cores > 1) backends['wasm, 1 thread'] = { runs: [], env: { VAE_LAB_WASM_THREADS: '1' } };
       backends.cpu = opt.withCpu ? { runs: [], dataLimit: opt.cpuLimit } : { skipped: 'not measured: about 20-100x slower; pass --with-cpu (measured on a reduced data set, --cpu-limit)' };
     }
 
@@ -646,6 +651,11 @@ async function main() {
         backends.wasm.runs.push(await cliRun('wasm', opt.epochs, [], tmpRoot, useTime));
         checkInterference();
       }
+      if (backends['wasm, 1 thread']) {
+        log(`round ${round_}/${rounds}: CLI training, wasm, 1 thread`);
+        backends['wasm, 1 thread'].runs.push(await cliRun('wasm', opt.epochs, [], tmpRoot, useTime, backends['wasm, 1 thread'].env));
+        checkInterference();
+      }
       if (has('a') && opt.withCpu && round_ === 1) {
         log(`CLI training, cpu, data.options.limit=${opt.cpuLimit} (once)`);
         backends.cpu.runs.push(await cliRun('cpu', opt.epochs, [`data.options.limit=${opt.cpuLimit}`], tmpRoot, useTime));
@@ -672,6 +682,7 @@ async function main() {
           measuredEpochsPerRun: opt.epochs - 1,
           backendDetail: `${be.name} ${be.version}: ${be.detail}`,
           dataLimit: b.dataLimit,
+          env: b.env,
           runs: b.runs.map(({ backend, ...r }) => r),
         };
         rows.push([
@@ -722,10 +733,16 @@ async function main() {
           result.trainRatioVsPytorch = round(oursBackend.examplesPerSecond / result.peer.examplesPerSecond, 3);
           result.trainRatioBackend = primary;
           rows.push(['(b) ratio ours / PyTorch', result.trainRatioVsPytorch.toFixed(3), `VAE Lab (${primary}) ${fmtInt(oursBackend.examplesPerSecond)} ex/s / PyTorch ${fmtInt(result.peer.examplesPerSecond)} ex/s`]);
+          // One thread against one thread: our wasm backend on one thread / PyTorch's best one-thread setting.
+          const ours1 = result.training?.['wasm, 1 thread'];
+          const torch1 = result.peer.singleThread ?? (result.peer.threads === 1 ? result.peer : undefined);
           if (result.peer.singleThread) {
             const st = result.peer.singleThread;
-            result.trainRatioVsPytorchSingleThread = round(oursBackend.examplesPerSecond / st.examplesPerSecond, 3);
-            rows.push(['(b) PyTorch, one thread (reference)', `${fmtInt(st.examplesPerSecond)} ex/s`, `${st.setting}; ratio ours / this ${result.trainRatioVsPytorchSingleThread.toFixed(3)}${primary === 'wasm' ? ' (the wasm backend runs one thread)' : ''}`]);
+            rows.push(['(b) PyTorch, one thread (reference)', `${fmtInt(st.examplesPerSecond)} ex/s`, `${st.setting}`]);
+          }
+          if (ours1?.examplesPerSecond && torch1) {
+            result.trainRatioVsPytorchSingleThread = round(ours1.examplesPerSecond / torch1.examplesPerSecond, 3);
+            rows.push(['(b) ratio ours / PyTorch, one thread each', result.trainRatioVsPytorchSingleThread.toFixed(3), `VAE Lab (wasm, 1 thread) ${fmtInt(ours1.examplesPerSecond)} ex/s / PyTorch (${torch1.setting ?? result.peer.setting}) ${fmtInt(torch1.examplesPerSecond)} ex/s`]);
           }
         } else {
           result.trainRatioVsPytorch = null;
@@ -816,6 +833,18 @@ async function main() {
       if (backends.cpu?.runs?.length) rows.push(['(f) peak memory, cpu backend run', `${backends.cpu.runs[0].maxRssMiB.toFixed(0)} MiB`, `data.options.limit=${opt.cpuLimit}`]);
     }
 
+    // --- (g)
+    if (has('g')) {
+      const file = path.join(tmpRoot, 'profile.json');
+      log(`(g) profiling the training steps of a ${primary} run, 3 epochs`);
+      await cliRun(primary, 3, [], tmpRoot, false, { VAE_LAB_PROFILE: file });
+      result.profile = summariseProfile(JSON.parse(readFileSync(file, 'utf8')));
+      const p = result.profile;
+      const share = (g) => `${g} ${p.groups[g].msPerStep} ms (${p.groups[g].percent} %)`;
+      rows.push(['(g) profile: time per training step', `${p.msPerStep} ms`, `${p.backend}, mean over ${p.steps} steps of 3 epochs; in kernels ${p.kernelMsPerStep} ms: ${Object.keys(p.groups).map(share).join(', ')}`]);
+      for (const k of p.top.slice(0, 10)) rows.push([`(g)   ${k.kernel}`, `${k.msPerStep} ms`, `${k.percent} % of the step, ${k.callsPerStep} call(s) per step`]);
+    }
+
     checkInterference();
     conditions.interference = [...interference];
     const ticks1 = cpuTicks();
@@ -837,6 +866,26 @@ async function main() {
     renameSync(path.join(RESULTS_DIR, 'latest.json.tmp'), path.join(RESULTS_DIR, 'latest.json'));
     console.log(`\nWrote ${rel(file)} and bench/results/latest.json`);
   }
+}
+
+/** Per-step figures from a VAE_LAB_PROFILE file: kernels grouped, the heaviest listed. */
+function summariseProfile(p) {
+  const perStep = (ms) => round(ms / p.steps, 2);
+  const pct = (ms) => round((ms / p.stepMs) * 100, 1);
+  const groupOf = (k) => (/MatMul/.test(k) ? 'matmul' : k === 'VaeLabAdamUpdate' ? 'Adam' : /^(Transpose|Reshape|Identity|Cast|Slice|Concat|PadV2|Tile|Pack|Fill|ZerosLike|OnesLike)$/.test(k) ? 'data movement' : 'element-wise and reductions');
+  const groups = {};
+  for (const k of p.kernels) (groups[groupOf(k.kernel)] ??= { ms: 0 }).ms += k.ms;
+  const other = p.stepMs - p.totalKernelMs;
+  groups['outside kernels (JavaScript, tape)'] = { ms: other };
+  for (const g of Object.values(groups)) Object.assign(g, { msPerStep: perStep(g.ms), percent: pct(g.ms) });
+  return {
+    backend: p.backend,
+    steps: p.steps,
+    msPerStep: perStep(p.stepMs),
+    kernelMsPerStep: perStep(p.totalKernelMs),
+    groups: Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, { msPerStep: g.msPerStep, percent: g.percent }])),
+    top: p.kernels.slice(0, 15).map((k) => ({ kernel: k.kernel, callsPerStep: round(k.calls / p.steps, 2), msPerStep: perStep(k.ms), percent: pct(k.ms) })),
+  };
 }
 
 /** JSON with one key per line, but arrays of numbers and strings and small objects on one line: short diffs, small files. */

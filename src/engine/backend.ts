@@ -6,6 +6,7 @@ import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../core/config';
 import { installFusedAdam } from './fusedKernels';
 import { packageRoot } from './paths';
+import { requestedWasmThreads, startThreadedWasm } from './wasmThreads';
 import type { BackendInfo } from '../core/protocol';
 
 export class BackendError extends Error {
@@ -67,17 +68,32 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     }
   }
   if (choice === 'wasm' || choice === 'auto') {
+    const wasmDir = findWasmDir();
     if (!wasmPathsSet) {
-      wasmBackend.setWasmPaths(findWasmDir() + path.sep);
+      wasmBackend.setWasmPaths(wasmDir + path.sep);
       wasmPathsSet = true;
     }
     let ok = false;
     let reason = 'setBackend returned false';
+    let threadNote = '';
+    let threads: number;
     try {
-      ok = await tf.setBackend('wasm');
-      await tf.ready();
+      threads = requestedWasmThreads();
     } catch (err) {
-      reason = (err as Error).message;
+      throw new BackendError((err as Error).message);
+    }
+    if (threads > 1) {
+      const started = await startThreadedWasm(wasmDir, threads);
+      if (started.ok) ok = true;
+      else threadNote = `; threads unavailable: ${started.reason}`;
+    }
+    if (!ok) {
+      try {
+        ok = await tf.setBackend('wasm');
+        await tf.ready();
+      } catch (err) {
+        reason = (err as Error).message;
+      }
     }
     if (!ok || tf.getBackend() !== 'wasm') {
       throw new BackendError(`the WebAssembly backend could not start (${reason}); VAE Lab does not fall back to the slow "cpu" backend on its own: set "backend": "cpu" to use it.`);
@@ -90,7 +106,7 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     active = {
       name: 'wasm',
       version: wasmBackend.version_wasm,
-      detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s), transposed-matmul fix, conv filter gradient, shared identity, fused Adam`,
+      detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s)${threadNote}, transposed-matmul fix, conv filter gradient, shared identity, fused Adam`,
     };
     return active;
   }
@@ -135,6 +151,18 @@ export function installWasmMatMulFix(): void {
           temps.push(out);
           return out;
         };
+        const size = (t: tf.TensorInfo) => t.shape.reduce((x, y) => x * y, 1);
+        if (name === 'BatchMatMul' && attrs.transposeB && !attrs.transposeA && size(inputs.b) > size(inputs.a)) {
+          // a b^T with a large b (backprop through a layer: dy W^T) as (b a^T)^T: transposing a and the product
+          // moves less memory than transposing b, and the fast kernel repacks the smaller operand.
+          const productT = original.kernelFunc({ ...args, inputs: { a: inputs.b, b: materialise(inputs.a) }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+          temps.push(productT);
+          const result = materialise(productT);
+          temps.pop();
+          const backend = args.backend as { disposeData(id: object): void };
+          for (const t of temps) backend.disposeData(t.dataId);
+          return result;
+        }
         if (attrs.transposeA) inputs.a = materialise(inputs.a);
         if (attrs.transposeB) inputs.b = materialise(inputs.b);
         const result = original.kernelFunc({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });

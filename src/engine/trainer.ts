@@ -14,6 +14,7 @@ import { loadExperimentFile } from './experiment';
 import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
 import { AutoencoderModel, createModel, OptimizerGroup } from './models';
+import { profiledStep, profileFromEnvironment } from './profiler';
 import { mixSeed, permutation, Rng, Stream } from './rng';
 import { klScheduleWeight, learningRateAt } from './schedules';
 
@@ -166,6 +167,7 @@ class TrainingSession {
   }
 
   async run(resume: boolean): Promise<RunOutcome> {
+    const writeProfile = profileFromEnvironment();
     try {
       if (resume) this.restore();
       else writeFileAtomic(runFiles.metrics(this.runDir), '');
@@ -202,6 +204,7 @@ class TrainingSession {
     } finally {
       this.model.dispose();
       for (const o of this.optimizers) o.optimizer.dispose();
+      writeProfile?.();
     }
   }
 
@@ -308,6 +311,10 @@ class TrainingSession {
   }
 
   private trainStep(xs: Float32Array, labels: Int32Array | undefined, b: number, window: MetricSums, epochSums: MetricSums): void {
+    profiledStep(() => this.trainStepUnprofiled(xs, labels, b, window, epochSums));
+  }
+
+  private trainStepUnprofiled(xs: Float32Array, labels: Int32Array | undefined, b: number, window: MetricSums, epochSums: MetricSums): void {
     const cfg = this.config;
     const lr = this.lr();
     const input = this.model.trainingInput(xs, mixSeed(cfg.training.seed, Stream.corrupt, this.step));

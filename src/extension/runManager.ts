@@ -4,6 +4,7 @@
 // failed with its last error. Never loads tfjs: the extension host stays responsive.
 import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { EngineEvent, EvalResult, HostMessage } from '../core/protocol';
@@ -40,6 +41,11 @@ export interface RunJob extends JobRequest {
 }
 
 const KILL_TIMEOUT_MS = 3000;
+
+/** Threads per engine so that `maxParallelRuns` engines together use the cores once: at least 1, at most 4. */
+export function engineThreads(cores: number, maxParallelRuns: number): number {
+  return Math.max(1, Math.min(4, Math.floor(cores / Math.max(1, maxParallelRuns))));
+}
 
 export class RunManager implements vscode.Disposable {
   private nextId = 1;
@@ -101,9 +107,10 @@ export class RunManager implements vscode.Disposable {
     const s = settings();
     const execPath = s.nodePath || process.execPath;
     // In VS Code desktop the extension host runs inside Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
+    // The wasm backend's threads share the cores among the runs that may go on at once (see src/engine/wasmThreads.ts).
     return fork(this.enginePath, [], {
       execPath,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', VAE_LAB_WASM_THREADS: process.env.VAE_LAB_WASM_THREADS || String(engineThreads(os.cpus().length, s.maxParallelRuns)) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
   }

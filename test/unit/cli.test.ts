@@ -132,3 +132,48 @@ test('a diverging run stops with "diverged at step N", exit 1, one error line, a
   assert.match(rec.error ?? '', /diverged at step/);
   assert.ok(noStack(r.stderr));
 });
+
+/** Train the small MNIST experiment through the CLI with extra environment variables; returns run.json. */
+function trainWith(env: Record<string, string>, dir: string) {
+  const out = path.join(dir, 'runs');
+  const r = spawnSync(process.execPath, [CLI, 'train', 'examples/mnist-vae.vae.json', '--epochs', '1', '--set', 'data.options.limit=600', '--out', out], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 120000,
+    env: { ...process.env, ...env },
+  });
+  assert.equal(r.status, 0, `exit ${r.status} signal ${r.signal}: ${r.stderr}`);
+  const runDir = r.stdout.trim().split('\n').pop()!;
+  return { record: readRunRecord(runDir), stderr: r.stderr };
+}
+
+test('the threaded wasm build runs 2 threads, gives the same numbers as 1 thread, and the process exits', () => {
+  const two = trainWith({ VAE_LAB_WASM_THREADS: '2' }, tmpDir('cli-threads2'));
+  const one = trainWith({ VAE_LAB_WASM_THREADS: '1' }, tmpDir('cli-threads1'));
+  assert.match(two.record.backend!.detail, /SIMD, 2 thread\(s\), transposed/);
+  assert.match(one.record.backend!.detail, /SIMD, 1 thread\(s\), transposed/);
+  assert.ok(two.record.finalMetrics && one.record.finalMetrics);
+  // The matmuls split their output between the threads; every number is computed the same way.
+  assert.deepEqual(two.record.finalMetrics, one.record.finalMetrics);
+  const bad = spawnSync(process.execPath, [CLI, 'train', 'examples/mnist-vae.vae.json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, VAE_LAB_WASM_THREADS: 'lots' } });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /VAE_LAB_WASM_THREADS must be a whole number of at least 1, got "lots"/);
+});
+
+test('when the threaded build cannot start, training runs on one thread and says why', () => {
+  const wasm = path.join(REPO, 'dist', 'wasm');
+  // (1) its files are missing; (2) its main script is broken, so the pthread workers fail while starting.
+  const missing = tmpDir('cli-nothreads');
+  const broken = tmpDir('cli-brokenthreads');
+  for (const f of fs.readdirSync(wasm)) {
+    if (f.endsWith('.wasm')) fs.copyFileSync(path.join(wasm, f), path.join(missing, f));
+    fs.copyFileSync(path.join(wasm, f), path.join(broken, f));
+  }
+  fs.writeFileSync(path.join(broken, 'tfjs-backend-wasm-threaded-simd.js'), 'throw new Error("broken on purpose");\n');
+  const a = trainWith({ VAE_LAB_WASM_THREADS: '2', VAE_LAB_WASM_DIR: missing }, tmpDir('cli-fallback1'));
+  assert.match(a.record.backend!.detail, /1 thread\(s\); threads unavailable: tfjs-backend-wasm-threaded-simd\.js, tfjs-backend-wasm-threaded-simd\.worker\.js not found in /);
+  const b = trainWith({ VAE_LAB_WASM_THREADS: '2', VAE_LAB_WASM_DIR: broken }, tmpDir('cli-fallback2'));
+  assert.match(b.record.backend!.detail, /1 thread\(s\); threads unavailable: .*broken on purpose/);
+  assert.equal(b.record.status, 'completed');
+  assert.match(a.stderr, /on backend wasm 4\.22\.0 \[SIMD, 1 thread\(s\); threads unavailable/, 'the terminal shows it too');
+});

@@ -143,6 +143,9 @@ test('the wasm matmul fix gives the same products as the untouched cpu kernels f
     [a, tf.transpose(b, [0, 2, 1]), false, true],
     [tf.transpose(a, [0, 2, 1]), tf.transpose(b, [0, 2, 1]), true, true],
   ];
+  // a b^T with b larger than a (dy W^T in backprop) takes another route: (b a^T)^T
+  const big = tf.randomNormal([2, 40, 7], 0, 1, 'float32', 3);
+  cases.push([a, big, false, true], [tf.randomNormal([6, 9], 0, 1, 'float32', 4), tf.randomNormal([30, 9], 0, 1, 'float32', 5), false, true]);
   const wasmResults = cases.map(([x, y, ta, tb]) => Array.from(tf.matMul(x, y, ta, tb).dataSync()));
   const fusedWasm = Array.from(tf.fused.matMul({ a: tf.transpose(a, [0, 2, 1]), b, transposeA: true, bias: tf.ones([3]), activation: 'relu' }).dataSync());
   const inputs = cases.map(([x, y, ta, tb]) => [x.arraySync(), y.arraySync(), ta, tb] as const);
@@ -152,6 +155,7 @@ test('the wasm matmul fix gives the same products as the untouched cpu kernels f
   try {
     inputs.forEach(([x, y, ta, tb], i) => {
       const ref = tf.matMul(tf.tensor(x), tf.tensor(y), ta, tb).dataSync();
+      assert.equal(ref.length, wasmResults[i].length, `case ${i}: size`);
       ref.forEach((v, j) => assert.ok(Math.abs(v - wasmResults[i][j]) < 1e-4, `case ${i}`));
     });
     const fusedRef = tf.fused.matMul({ a: tf.tensor(aT), b: tf.tensor(bArr), transposeA: true, bias: tf.ones([3]), activation: 'relu' }).dataSync();

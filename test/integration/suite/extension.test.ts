@@ -3,6 +3,7 @@
 import * as assert from 'assert';
 import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../../src/core/protocol';
@@ -61,7 +62,12 @@ describe('VAE Lab in VS Code', () => {
     assert.strictEqual(runs[0].runDir, job.runDir);
     assert.ok(String(runs[0].description).startsWith('completed'));
     assert.ok(runs[0].runDir!.startsWith(path.join(workspaceDir(), '.vae-runs', 'tiny')));
-    assert.strictEqual(readRunRecord(job.runDir!).status, 'completed');
+    const record = readRunRecord(job.runDir!);
+    assert.strictEqual(record.status, 'completed');
+    // The workspace allows 2 parallel runs: each engine gets its share of the cores for the wasm backend's threads.
+    const parallel = vscode.workspace.getConfiguration('vaeLab').get<number>('maxParallelRuns') ?? 1;
+    const share = Math.max(1, Math.min(4, Math.floor(os.cpus().length / parallel)));
+    if (record.backend?.name === 'wasm' && !process.env.VAE_LAB_WASM_THREADS) assert.match(record.backend.detail, new RegExp(`, ${share} thread\\(s\\)`), record.backend.detail);
   });
 
   it('Stop ends the engine process within 1 s, with a checkpoint, and the run can be resumed', async () => {

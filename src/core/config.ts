@@ -1,6 +1,7 @@
 // Experiment configuration: the TypeScript view of schema/vae-experiment.schema.json, plus the one validator that
 // the CLI, the engine and (later) the editor share. Imports neither vscode nor tfjs.
 import Ajv, { ErrorObject } from 'ajv';
+import { parse as parseJsonc, ParseError } from 'jsonc-parser';
 import schemaJson from '../../schema/vae-experiment.schema.json';
 
 export const experimentSchema: object = schemaJson;
@@ -389,9 +390,9 @@ export function validateExperiment(doc: unknown): ConfigIssue[] {
     for (const e of validate.errors ?? []) {
       if (e.keyword === 'if') continue;
       const issue = describeAjvError(e);
-      const key = `${issue.pointer} ${issue.message}`;
-      if (!seen.has(key)) {
-        seen.add(key);
+      // One message per field: the first rule it breaks (an empty name is not also told about its characters).
+      if (!seen.has(issue.pointer)) {
+        seen.add(issue.pointer);
         out.push(issue);
       }
     }
@@ -453,13 +454,24 @@ export function parseExperimentText(text: string, file?: string): unknown {
   } catch (err) {
     const msg = (err as Error).message;
     const m = /position (\d+)/.exec(msg);
+    let pos = m ? Number(m[1]) : undefined;
+    if (pos === undefined) {
+      // Newer V8 messages quote the text instead of giving a position: ask a tolerant parser where it fails.
+      const errors: ParseError[] = [];
+      parseJsonc(text, errors, { allowTrailingComma: false, disallowComments: true });
+      pos = errors[0]?.offset;
+    }
     let where = '';
-    if (m) {
-      const pos = Number(m[1]);
+    if (pos !== undefined) {
       const before = text.slice(0, pos).split('\n');
       where = ` at line ${before.length}, column ${before[before.length - 1].length + 1}`;
     }
-    const detail = msg.replace(/^(Unexpected token|Unexpected)/, 'unexpected').replace(/ in JSON at position \d+.*$/, '');
+    const detail = msg
+      .replace(/^(Unexpected token|Unexpected)/, 'unexpected')
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/, ".*" is not valid JSON$/s, '')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     throw new ConfigError([{ pointer: '', message: `is not valid JSON${where}: ${detail}.` }], file);
   }
 }

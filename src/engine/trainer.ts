@@ -14,6 +14,7 @@ import { loadExperimentFile } from './experiment';
 import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
 import { AutoencoderModel, createModel, OptimizerGroup } from './models';
+import { checkModelMemory } from './memory';
 import { profiledStep, profileFromEnvironment } from './profiler';
 import { mixSeed, permutation, Rng, Stream } from './rng';
 import { klScheduleWeight, learningRateAt } from './schedules';
@@ -62,6 +63,27 @@ interface CheckpointHeader {
 
 const now = () => new Date().toISOString();
 
+/** A write into the run folder failed (disk full, folder moved, removed or made read-only): the run cannot go on. */
+export class RunFolderError extends Error {
+  constructor(file: string, cause: unknown, verb = 'write') {
+    const e = cause as NodeJS.ErrnoException;
+    const reason = `${e?.code ? `${e.code}, ` : ''}${(e?.message ?? String(cause)).replace(/^[A-Z]+: /, '').split(',')[0]}`;
+    super(`cannot ${verb} ${file}: ${reason}.${verb === 'write' ? ' The run stopped;' : ''} Check that the runs folder exists and is writable, and that the disk is not full.`);
+    this.name = 'RunFolderError';
+  }
+}
+
+const writeRunFile = (file: string, data: string | Uint8Array) => folderWrite(file, () => writeFileAtomic(file, data));
+
+/** Run a write into the run folder; a failure becomes a RunFolderError naming the file. */
+function folderWrite<T>(file: string, write: () => T, verb = 'write'): T {
+  try {
+    return write();
+  } catch (err) {
+    throw err instanceof RunFolderError ? err : new RunFolderError(file, err, verb);
+  }
+}
+
 /** Start a new run of an experiment file. Configuration and data errors are thrown before a run folder exists. */
 export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<RunOutcome> {
   const config = loadExperimentFile(req.experimentFile, { set: req.overrides, epochs: req.epochs, backend: req.backend });
@@ -69,7 +91,7 @@ export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<R
   const data = loadData(config, path.dirname(path.resolve(req.experimentFile)));
   const runId = newRunId();
   const runDir = path.join(path.resolve(req.runsRoot), config.name, runId);
-  fs.mkdirSync(runDir, { recursive: true });
+  folderWrite(runDir, () => fs.mkdirSync(runDir, { recursive: true }), 'create');
   const t = now();
   const record: RunRecord = {
     formatVersion: 1,
@@ -85,7 +107,7 @@ export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<R
     timings: { totalSeconds: 0, epochSeconds: [] },
     progress: { epoch: 0, step: 0, totalSteps: 0 },
   };
-  writeJsonAtomic(runFiles.record(runDir), record);
+  folderWrite(runFiles.record(runDir), () => writeJsonAtomic(runFiles.record(runDir), record));
   return new TrainingSession(config, data, backend, runDir, record, hooks).run(false);
 }
 
@@ -133,6 +155,7 @@ class TrainingSession {
     private readonly record: RunRecord,
     private readonly hooks: EngineHooks,
   ) {
+    checkModelMemory(config, data.train.shape, numClasses(data.train), backend.name);
     this.model = createModel(config, data.train.shape, numClasses(data.train));
     this.vars = this.model.trainableVariables();
     this.optimizers = this.model.createOptimizers();
@@ -141,9 +164,17 @@ class TrainingSession {
     this.validation = config.data.binarize === 'dynamic' ? binarizeOnce(data.validation, mixSeed(config.training.seed, Stream.binarize, -1)) : data.validation;
   }
 
+  /** Append the event to metrics.jsonl, then pass it on; the event is passed on even when the append fails. */
   private emit(e: EngineEvent): void {
-    fs.appendFileSync(runFiles.metrics(this.runDir), JSON.stringify(e) + '\n');
+    const file = runFiles.metrics(this.runDir);
+    let failure: RunFolderError | undefined;
+    try {
+      fs.appendFileSync(file, JSON.stringify(e) + '\n');
+    } catch (err) {
+      failure = new RunFolderError(file, err);
+    }
     this.hooks.emit(e);
+    if (failure) throw failure;
   }
 
   private saveRecord(patch: Partial<RunRecord>): void {
@@ -154,7 +185,7 @@ class TrainingSession {
       examplesPerSecond: this.examplesPerSecond(),
     };
     this.record.progress = { epoch: this.epoch, step: this.step, totalSteps: this.totalSteps };
-    writeJsonAtomic(runFiles.record(this.runDir), this.record);
+    folderWrite(runFiles.record(this.runDir), () => writeJsonAtomic(runFiles.record(this.runDir), this.record));
   }
 
   /** Median training throughput over epochs, the first (warm-up) epoch excluded when there are others. */
@@ -197,9 +228,18 @@ class TrainingSession {
       return await this.loop();
     } catch (err) {
       const message = (err as Error).message;
-      // Record the outcome before announcing it: whoever sees the event can rely on run.json.
-      this.saveRecord({ status: 'failed', error: message, statusReason: message, endedAt: now(), pid: undefined });
-      this.emit({ type: 'failed', time: now(), error: message, step: this.step });
+      // Record the outcome before announcing it: whoever sees the event can rely on run.json. When the run folder
+      // itself cannot be written, the event still reaches the CLI or the extension.
+      try {
+        this.saveRecord({ status: 'failed', error: message, statusReason: message, endedAt: now(), pid: undefined });
+      } catch {
+        /* the folder is not writable: the 'failed' event below says why */
+      }
+      try {
+        this.emit({ type: 'failed', time: now(), error: message, step: this.step });
+      } catch {
+        /* passed on to the hooks already */
+      }
       throw err;
     } finally {
       this.model.dispose();
@@ -413,9 +453,9 @@ class TrainingSession {
         }
       }
       reconstructions = `images/reconstructions-epoch-${tag}.png`;
-      writeFileAtomic(path.join(dir, path.basename(reconstructions)), imageGrid(grid, rows * 2 * g, imgShape, g));
+      writeRunFile(path.join(dir, path.basename(reconstructions)), imageGrid(grid, rows * 2 * g, imgShape, g));
       samples = `images/samples-epoch-${tag}.png`;
-      writeFileAtomic(path.join(dir, path.basename(samples)), imageGrid(prior, g * g, imgShape, g));
+      writeRunFile(path.join(dir, path.basename(samples)), imageGrid(prior, g * g, imgShape, g));
     } else if (exampleSize(shape) === 2) {
       const n = Math.min(val.n, 2000);
       const m = this.model;
@@ -425,13 +465,13 @@ class TrainingSession {
         return { inputs: x.dataSync() as Float32Array, recon: m.reconstruct(x, labels).dataSync() as Float32Array, prior: m.sample(n, sampleSeed, labels).dataSync() as Float32Array };
       });
       reconstructions = `images/reconstructions-epoch-${tag}.png`;
-      writeFileAtomic(path.join(dir, path.basename(reconstructions)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: recon, color: [31, 119, 180] }]));
+      writeRunFile(path.join(dir, path.basename(reconstructions)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: recon, color: [31, 119, 180] }]));
       samples = `images/samples-epoch-${tag}.png`;
-      writeFileAtomic(path.join(dir, path.basename(samples)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: prior, color: [255, 127, 14] }]));
+      writeRunFile(path.join(dir, path.basename(samples)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: prior, color: [255, 127, 14] }]));
     }
     const extra = (this.model.extraImages?.({ x: val.x, n: val.n, labels: val.labels }, sampleSeed) ?? []).map((img) => {
       const rel = `images/${img.name}-epoch-${tag}.png`;
-      writeFileAtomic(path.join(this.runDir, rel), img.png);
+      writeRunFile(path.join(this.runDir, rel), img.png);
       return { title: img.title, path: rel };
     });
     if (reconstructions || samples || extra.length > 0) this.emit({ type: 'images', time: now(), epoch, step: this.step, reconstructions, samples, extra: extra.length > 0 ? extra : undefined });
@@ -472,7 +512,7 @@ class TrainingSession {
       sums: { window: await this.window.snapshot(), epoch: await this.epochSums.snapshot() },
     };
     const file = this.checkpointFile();
-    writeCheckpointFile(file, header, arrays);
+    folderWrite(file, () => writeCheckpointFile(file, header, arrays));
     const rel = path.relative(this.runDir, file);
     // Record it before announcing it: whoever sees the event can rely on run.json naming the checkpoint.
     this.saveRecord({ lastCheckpoint: { epoch: this.epoch, step: this.step, path: rel } });

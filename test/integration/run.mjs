@@ -27,7 +27,7 @@ function closingLine() {
 }
 const host = process.env.VAE_LAB_TEST_HOST ?? 'auto'; // auto | electron | headless
 
-/** A fresh workspace: the examples plus two small experiments the tests train. */
+/** A fresh workspace: the examples plus small experiments the tests train. */
 function prepareWorkspace(name) {
   const ws = mkdtempSync(join(tmpdir(), `vae-lab-${name}-`));
   for (const f of readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.vae.json'))) copyFileSync(join(REPO, 'examples', f), join(ws, f));
@@ -42,6 +42,7 @@ function prepareWorkspace(name) {
   });
   writeFileSync(join(ws, 'tiny.vae.json'), JSON.stringify(small('tiny', 2, 400), null, 2));
   writeFileSync(join(ws, 'slow.vae.json'), JSON.stringify(small('slow', 50, 4000), null, 2));
+  writeFileSync(join(ws, 'load.vae.json'), JSON.stringify(small('load', 3, 3000), null, 2));
   mkdirSync(join(ws, '.vscode'), { recursive: true });
   writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'vaeLab.maxParallelRuns': 2 }, null, 2));
   return ws;
@@ -74,6 +75,8 @@ function headless(runArgs, what) {
 
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true });
+  // Figures the suites measure (the load test's event-loop delay) land here; the extension host inherits it.
+  process.env.VAE_LAB_TEST_ARTIFACTS = join(ARTIFACTS, 'integration-dev');
   const devWs = prepareWorkspace('dev');
   if (await electronAvailable()) {
     const { runTests } = await import('@vscode/test-electron');

@@ -3,54 +3,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { test } from 'node:test';
-import { PNG } from 'pngjs';
 import { resolveExperiment } from '../../src/core/config';
 import { DataError, loadData } from '../../src/engine/data';
 import { loadCsv, loadIdx, loadNpy, loadPngDir } from '../../src/engine/data/files';
 import { loadMnist } from '../../src/engine/data/mnist';
 import { generateShapes } from '../../src/engine/data/shapes';
 import { generateToy2d } from '../../src/engine/data/toy2d';
+import { idxBytes, npyBytes, pngBytes } from '../corpus/badInput';
 import { tmpDir } from './helpers';
 
 // ------------------------------------------------------------------------------------------------ file writers
-
-function idxBytes(type: number, dims: number[], values: number[]): Buffer {
-  const size = { 0x08: 1, 0x0d: 4 }[type as 0x08 | 0x0d];
-  const buf = Buffer.alloc(4 + 4 * dims.length + values.length * size);
-  buf[2] = type;
-  buf[3] = dims.length;
-  dims.forEach((d, i) => buf.writeUInt32BE(d, 4 + 4 * i));
-  const off = 4 + 4 * dims.length;
-  values.forEach((v, i) => (type === 0x08 ? buf.writeUInt8(v, off + i) : buf.writeFloatBE(v, off + 4 * i)));
-  return buf;
-}
-
-function npyBytes(descr: string, shape: number[], values: number[]): Buffer {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const pad = 64 - ((10 + header.length + 1) % 64);
-  header = header + ' '.repeat(pad) + '\n';
-  const size = descr === '<f4' || descr === '<i4' ? 4 : descr === '<f8' ? 8 : 1;
-  const buf = Buffer.alloc(10 + header.length + values.length * size);
-  buf[0] = 0x93;
-  buf.write('NUMPY', 1, 'latin1');
-  buf[6] = 1;
-  buf.writeUInt16LE(header.length, 8);
-  buf.write(header, 10, 'latin1');
-  const off = 10 + header.length;
-  values.forEach((v, i) => {
-    if (descr === '<f4') buf.writeFloatLE(v, off + 4 * i);
-    else if (descr === '<i4') buf.writeInt32LE(v, off + 4 * i);
-    else if (descr === '<f8') buf.writeDoubleLE(v, off + 8 * i);
-    else buf.writeUInt8(v, off + i);
-  });
-  return buf;
-}
-
-function pngBytes(w: number, h: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
-  const png = new PNG({ width: w, height: h });
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) png.data.set([...pixel(x, y), 255], (y * w + x) * 4);
-  return PNG.sync.write(png);
-}
 
 const errorNaming = (file: string, what: RegExp) => (err: unknown) => err instanceof DataError && err.message.startsWith(file + ':') && what.test(err.message);
 

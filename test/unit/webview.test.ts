@@ -6,6 +6,7 @@ import { isFromDashboard, isFromExplorer, isToDashboard } from '../../src/core/w
 import { DashboardState, emptyState, latestValidation, reduce, toCsv } from '../../webview/dashboardState';
 import { fitGaussian, inverseNormalCdf, pca2, percentile, slerp } from '../../webview/latentMath';
 import { Rng } from '../../src/engine/rng';
+import { cspViolations } from '../shared/csp';
 
 const t = '2026-11-21T00:00:00.000Z';
 const step = (s: number, loss: number): DashboardEvent => ({ type: 'step', time: t, epoch: 0, step: s, throughput: 1, metrics: { loss, recon: loss - 5, kl: 5, lr: 0.001, beta: 1 } });
@@ -110,4 +111,24 @@ test('slerp keeps the norm between codes of equal norm; percentile', () => {
   assert.deepEqual(Array.from(slerp(a, b, 0)), a);
   assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95), 10);
   assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5), 5);
+});
+
+test('the CSP checker accepts a strict page and names every kind of violation', () => {
+  const src = 'https://*.vscode-cdn.net';
+  const page = (policy: string, body = '<script nonce="abcdefghijklmnopqrstuvwx" src="https://file+.vscode-resource.vscode-cdn.net/x/main.js"></script>') =>
+    `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="${policy}"><link rel="stylesheet" href="https://file+.vscode-resource.vscode-cdn.net/x/a.css"></head><body>${body}</body></html>`;
+  const strict = `default-src 'none'; img-src ${src} data:; style-src ${src}; script-src 'nonce-abcdefghijklmnopqrstuvwx'`;
+  assert.deepEqual(cspViolations(page(strict), src), []);
+  const bad: [string, string, RegExp][] = [
+    [page(strict.replace("default-src 'none'", 'default-src *')), 'default-src', /default-src is "\*"/],
+    [page(strict + " 'unsafe-eval'"), 'unsafe-eval', /script-src allows 'unsafe-eval'/],
+    [page(strict + " 'unsafe-inline'"), 'unsafe-inline', /script-src allows 'unsafe-inline'/],
+    [page(strict + ' https://cdn.example.com'), 'remote script origin', /script-src allows https:\/\/cdn\.example\.com/],
+    [page(strict.replace(`img-src ${src}`, 'img-src https://evil.example')), 'remote image origin', /img-src allows the origin https:\/\/evil\.example/],
+    [page(strict, '<script>alert(1)</script>'), 'inline script without nonce', /without the policy's nonce/],
+    [page(strict, '<button onclick="x()">x</button>'), 'inline handler', /inline event handler/],
+    [page(strict, '<img src="https://evil.example/a.png">'), 'remote image', /a resource from https:\/\/evil\.example/],
+    ['<html></html>', 'no policy', /one Content-Security-Policy meta tag, found 0/],
+  ];
+  for (const [html, what, expected] of bad) assert.ok(cspViolations(html, src).some((p) => expected.test(p)), `${what}: ${cspViolations(html, src).join(' | ')}`);
 });

@@ -1,6 +1,7 @@
 // Turning the `data` section of an experiment into train / validation / test splits.
 import * as path from 'path';
 import type { DataConfig, ExperimentConfig } from '../../core/config';
+import { checkDataMemory } from '../memory';
 import { mixSeed, permutation, Stream } from '../rng';
 import { DataError, Dataset, range, SplitData, subset } from './dataset';
 import { loadCsv, loadIdx, loadNpy, loadPngDir } from './files';
@@ -54,6 +55,7 @@ export function loadData(config: ExperimentConfig, baseDir: string): SplitData {
     pool = limit ? subset(m.train, range(0, Math.min(limit, m.train.n))) : m.train;
     test = limit ? subset(m.test, range(0, Math.min(m.test.n, Math.ceil(limit / 4)))) : m.test;
   } else {
+    checkDataMemory(config, d.path ? resolveDataPath(d.path, baseDir) : undefined);
     const loaded = loadAll(d, baseDir);
     origin = loaded.origin;
     const all = loaded.all;

@@ -10,6 +10,7 @@ import type { EngineEvent } from '../../../src/core/protocol';
 import { readRunRecord } from '../../../src/core/runFolder';
 import type { VaeLabApi } from '../../../src/extension/extension';
 import type { RunJob } from '../../../src/extension/runManager';
+import { cspViolations } from '../../shared/csp';
 import { activateApi, treeRuns, waitFor, workspaceDir, workspaceFile } from '../helpers';
 
 describe('VAE Lab in VS Code', () => {
@@ -168,7 +169,7 @@ describe('VAE Lab in VS Code', () => {
     const result = (await vscode.commands.executeCommand('vaeLab.evaluateRun', done[0])) as { metrics: { elbo: number } };
     assert.ok(Number.isFinite(result.metrics.elbo) && result.metrics.elbo < 0);
     assert.ok(fs.existsSync(path.join(done[0].runDir!, 'eval.json')));
-    const cmp = (await vscode.commands.executeCommand('vaeLab.compareRuns', done[0], [done[0], done[1]])) as { mode: string; runDirs: string[] };
+    const cmp = (await vscode.commands.executeCommand('vaeLab.compareRuns', done[0], [done[0], done[1]])) as { mode: string; runDirs: string[]; panel: vscode.WebviewPanel };
     assert.strictEqual(cmp.mode, 'compare');
     assert.deepStrictEqual([...cmp.runDirs].sort(), [done[0].runDir, done[1].runDir].sort());
     const dest = fs.mkdtempSync(path.join(workspaceDir(), 'export-'));
@@ -180,6 +181,12 @@ describe('VAE Lab in VS Code', () => {
     assert.ok(panel, 'the dashboard panel is open');
     assert.match(panel.panel.webview.html, /default-src 'none'/);
     assert.match(panel.panel.webview.html, /<script nonce="[^"]+" src="[^"]+dashboardMain\.js">/);
+    // Every kind of webview page passes the CSP check: default-src 'none', scripts by nonce only, no remote origins.
+    await vscode.commands.executeCommand('vaeLab.openExplorer', done[0]);
+    const explorer = api.explorers.panelFor(done[0].runDir!);
+    assert.ok(explorer, 'the latent explorer is open');
+    const pages: [string, vscode.Webview][] = [['dashboard', panel.panel.webview], ['compare', cmp.panel.webview], ['explorer', explorer.panel.webview]];
+    for (const [name, w] of pages) assert.deepStrictEqual(cspViolations(w.html, w.cspSource), [], `${name}: ${w.html.slice(0, 400)}`);
     assert.ok(await vscode.commands.executeCommand('vaeLab.deleteRun', done[1], true));
     assert.ok(!fs.existsSync(done[1].runDir!));
   });

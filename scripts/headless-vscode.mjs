@@ -330,7 +330,9 @@ async function launchWorkbench(options, cleanups, abortSignal) {
 
   const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'headless-vscode-'));
   cleanups.push(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
-  const profile = createProfile(tempRoot, options.userSettings);
+  // workspaceTrust: VS Code's workspace trust is on and the folder is not trusted (Restricted Mode, no prompt).
+  const trustSettings = options.workspaceTrust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false } : {};
+  const profile = createProfile(tempRoot, { ...options.userSettings, ...trustSettings });
   if (options.vsix) installVsix(profile, options.vsix);
   abortSignal.throwIfAborted(); // a signal during the (synchronous) install is only seen now
 
@@ -343,7 +345,7 @@ async function launchWorkbench(options, cleanups, abortSignal) {
     '--bind-addr', authority,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     ...(options.workspace ? [options.workspace] : []),
   ];
@@ -694,6 +696,7 @@ function checkAbsoluteExisting(name, value) {
  * @param {(page: import('playwright-core').Page) => unknown} [options.beforeNavigate] awaited with the page before
  *   it loads the workbench (e.g. to add listeners or exposeFunction)
  * @param {boolean} [options.echoConsole] print the page's console messages and errors as they come
+ * @param {boolean} [options.workspaceTrust] turn workspace trust on and open the folder untrusted (Restricted Mode)
  * @returns {Promise<{
  *   page: import('playwright-core').Page, browser: import('playwright-core').Browser, authority: string,
  *   url: string, profileDir: string, userDataDir: string, extensionsDir: string, serverLogPath: string,
@@ -702,7 +705,7 @@ function checkAbsoluteExisting(name, value) {
  * }>} close() kills the browser and code-server's process group and removes the profile: save logs before it.
  */
 export async function startWorkbench(options = {}) {
-  const { workspace, vsix, developmentPath, userSettings, viewport, beforeNavigate, echoConsole = false } = options;
+  const { workspace, vsix, developmentPath, userSettings, viewport, beforeNavigate, echoConsole = false, workspaceTrust = false } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
   if (!isCodeServerInstalled()) {
     throw new HarnessError('code-server is not installed; run `node scripts/headless-vscode.mjs install` first');
@@ -742,7 +745,7 @@ export async function startWorkbench(options = {}) {
 
   session.starting = (async () => {
     const launched = await launchWorkbench(
-      { workspace, vsix, developmentPath, userSettings, viewport, beforeNavigate: listen },
+      { workspace, vsix, developmentPath, userSettings, viewport, beforeNavigate: listen, workspaceTrust },
       cleanups,
       session.abort.signal,
     );

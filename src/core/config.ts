@@ -469,7 +469,8 @@ export function parseExperimentText(text: string, file?: string): unknown {
     const detail = msg
       .replace(/^(Unexpected token|Unexpected)/, 'unexpected')
       .replace(/ in JSON at position \d+.*$/, '')
-      .replace(/, ".*" is not valid JSON$/s, '')
+      .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
+      .replace(/^[A-Z]/, (c) => c.toLowerCase())
       // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     throw new ConfigError([{ pointer: '', message: `is not valid JSON${where}: ${detail}.` }], file);

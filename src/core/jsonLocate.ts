@@ -1,7 +1,7 @@
 // Locating experiment problems in the text of a file: JSON syntax errors and schema issues (by JSON pointer) become
 // offset ranges, so that the editor can underline exactly what the CLI reports. Imports neither vscode nor tfjs.
 import { findNodeAtLocation, Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
-import { ConfigIssue, validateExperiment } from './config';
+import { ConfigError, ConfigIssue, parseExperimentText, validateExperiment } from './config';
 
 export interface LocatedIssue extends ConfigIssue {
   offset: number;
@@ -44,12 +44,15 @@ export function locateExperimentIssues(text: string): LocatedIssue[] {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   if (errors.length > 0 || !root) {
-    return errors.map((e) => ({
-      pointer: '',
-      message: `is not valid JSON: ${describeParseError(printParseErrorCode(e.error))} at line ${lineOf(text, e.offset)}.`,
-      offset: e.offset,
-      length: Math.max(1, e.length),
-    }));
+    // One problem, worded as the CLI words it, at the first place the parser stumbled (later errors are echoes).
+    const first = errors[0];
+    let message = first ? `is not valid JSON: ${describeParseError(printParseErrorCode(first.error))} at line ${lineOf(text, first.offset)}.` : 'is not valid JSON.';
+    try {
+      parseExperimentText(text);
+    } catch (err) {
+      if (err instanceof ConfigError && err.issues[0]) message = err.issues[0].message;
+    }
+    return [{ pointer: '', message, offset: first?.offset ?? 0, length: Math.max(1, first?.length ?? 1) }];
   }
   let doc: unknown;
   try {

@@ -27,6 +27,10 @@ export interface DashboardPanel {
   runDirs: string[];
   /** Files written by the panel's export buttons (for tests and the "saved" message). */
   exports: string[];
+  /** Messages from the webview that were ignored, as logged (malformed, or about a run this panel does not show). */
+  ignored: string[];
+  /** Handles a message from the webview (validated first): what onDidReceiveMessage calls. */
+  receive(message: unknown): void;
 }
 
 export class Dashboards implements vscode.Disposable {
@@ -88,7 +92,11 @@ export class Dashboards implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel, mode: 'run' | 'compare', runDirs: string[]): DashboardPanel {
     const k = key(mode, runDirs);
-    const entry: DashboardPanel = { panel, mode, runDirs, exports: [] };
+    const entry: DashboardPanel = { panel, mode, runDirs, exports: [], ignored: [], receive: () => undefined };
+    const ignore = (why: string) => {
+      entry.ignored.push(why);
+      this.log(`dashboard: ignored ${why}`);
+    };
     this.panels.set(k, entry);
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'vae-lab.svg');
     panel.webview.options = this.options(runDirs);
@@ -106,6 +114,27 @@ export class Dashboards implements vscode.Disposable {
       }
       pending.clear();
     }, () => settings().uiUpdateIntervalMs);
+    entry.receive = (m: unknown) => {
+      if (!isFromDashboard(m)) return ignore(`a malformed message ${JSON.stringify(m)?.slice(0, 120)}`);
+      switch (m.type) {
+        case 'ready':
+          ready = true;
+          pending.clear();
+          void panel.webview.postMessage(this.init(panel.webview, mode, runDirs));
+          return;
+        case 'exportPng':
+          this.saveExport(entry, `${m.chart}.png`, Buffer.from(m.dataUrl.slice('data:image/png;base64,'.length), 'base64'));
+          return;
+        case 'exportCsv':
+          if (!runDirs.includes(path.resolve(m.runDir))) return ignore('an export for a run this panel does not show');
+          this.saveExport(entry, 'metrics.csv', Buffer.from(m.csv, 'utf8'));
+          return;
+        case 'openExplorer':
+          if (runDirs.includes(path.resolve(m.runDir))) this.openExplorer(path.resolve(m.runDir));
+          else ignore('an explorer request for a run this panel does not show');
+          return;
+      }
+    };
     const subs = [
       this.manager.onEvent(({ job, event }) => {
         if (!job.runDir || !isDashboardEvent(event)) return;
@@ -118,32 +147,7 @@ export class Dashboards implements vscode.Disposable {
       panel.onDidChangeViewState(() => {
         if (!panel.visible) ready = false; // the webview is discarded while hidden and says 'ready' again
       }),
-      panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isFromDashboard(m)) {
-          this.log(`dashboard: ignored a malformed message ${JSON.stringify(m)?.slice(0, 120)}`);
-          return;
-        }
-        switch (m.type) {
-          case 'ready':
-            ready = true;
-            pending.clear();
-            void panel.webview.postMessage(this.init(panel.webview, mode, runDirs));
-            return;
-          case 'exportPng':
-            this.saveExport(entry, `${m.chart}.png`, Buffer.from(m.dataUrl.slice('data:image/png;base64,'.length), 'base64'));
-            return;
-          case 'exportCsv':
-            if (!runDirs.includes(path.resolve(m.runDir))) {
-              this.log('dashboard: ignored an export for a run this panel does not show');
-              return;
-            }
-            this.saveExport(entry, 'metrics.csv', Buffer.from(m.csv, 'utf8'));
-            return;
-          case 'openExplorer':
-            if (runDirs.includes(path.resolve(m.runDir))) this.openExplorer(path.resolve(m.runDir));
-            return;
-        }
-      }),
+      panel.webview.onDidReceiveMessage((m: unknown) => entry.receive(m)),
     ];
     panel.onDidDispose(() => {
       this.panels.delete(k);

@@ -157,7 +157,14 @@ async function trainCommand(arg: unknown, m: RunManager, diagnostics: Experiment
   if (!requireTrust()) return undefined;
   const uri = await pickExperiment(arg);
   if (!uri) return undefined;
-  const doc = await vscode.workspace.openTextDocument(uri);
+  let doc: vscode.TextDocument;
+  try {
+    doc = await vscode.workspace.openTextDocument(uri);
+  } catch (err) {
+    // e.g. a binary file, which VS Code does not open as text
+    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} cannot be trained: it cannot be read as a text file (${(err as Error).message.split('\n')[0]}).`);
+    return undefined;
+  }
   if (doc.isDirty) await doc.save();
   const issues = diagnostics.update(doc);
   if (issues.length > 0) {

@@ -20,6 +20,8 @@ const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'")
  */
 export function cspViolations(html: string, cspSource: string): string[] {
   const problems: string[] = [];
+  // VS Code's cspSource may be several sources ("'self' https://*.vscode-cdn.net").
+  const allowedSources = new Set(cspSource.split(/\s+/).filter(Boolean));
   const metas = [...html.matchAll(/<meta\s+http-equiv=["']Content-Security-Policy["']\s+content=(["'])(.*?)\1/gi)];
   if (metas.length !== 1) return [`expected one Content-Security-Policy meta tag, found ${metas.length}`];
   const policy = parseCsp(unescape(metas[0][2]));
@@ -32,7 +34,7 @@ export function cspViolations(html: string, cspSource: string): string[] {
   for (const [directive, values] of Object.entries(policy)) {
     for (const v of values) {
       if (/'unsafe-(eval|inline|hashes)'|'wasm-unsafe-eval'/.test(v)) problems.push(`${directive} allows ${v}`);
-      if (v === '*' || v === 'http:' || v === 'https:' || (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && v !== cspSource)) problems.push(`${directive} allows the origin ${v}`);
+      if (v === '*' || v === 'http:' || v === 'https:' || (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !allowedSources.has(v))) problems.push(`${directive} allows the origin ${v}`);
     }
   }
   for (const tag of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
@@ -48,15 +50,18 @@ export function cspViolations(html: string, cspSource: string): string[] {
   return problems;
 }
 
-/** Whether `url` is served by the webview's resource origin (cspSource may be a wildcard host like https://*.x.net). */
+/** Whether `url` is served by the webview's resource origin (its sources may be wildcard hosts like https://*.x.net). */
 function isWebviewResource(url: string, cspSource: string): boolean {
-  if (url.startsWith(cspSource)) return true;
-  const wildcard = /^([a-z-]+):\/\/\*\.(.+)$/.exec(cspSource);
-  if (!wildcard) return false;
-  try {
-    const u = new URL(url);
-    return u.protocol === `${wildcard[1]}:` && (u.hostname === wildcard[2] || u.hostname.endsWith(`.${wildcard[2]}`));
-  } catch {
-    return false;
-  }
+  return cspSource.split(/\s+/).some((source) => {
+    if (source.startsWith("'")) return false;
+    if (url.startsWith(source)) return true;
+    const wildcard = /^([a-z-]+):\/\/\*\.(.+)$/.exec(source);
+    if (!wildcard) return false;
+    try {
+      const u = new URL(url);
+      return u.protocol === `${wildcard[1]}:` && (u.hostname === wildcard[2] || u.hostname.endsWith(`.${wildcard[2]}`));
+    } catch {
+      return false;
+    }
+  });
 }

@@ -39,6 +39,7 @@ test('JSON syntax errors are located at the error', () => {
   const bad = '{\n  "name": "a",\n  "model": { "kind": }\n}';
   const [e] = locateExperimentIssues(bad);
   assert.equal(e.pointer, '');
-  assert.match(e.message, /is not valid JSON: value expected at line 3/);
+  assert.match(e.message, /^is not valid JSON at line 3, column 22: unexpected (token )?'\}'\.$/);
+  assert.equal(locateExperimentIssues(bad).length, 1, 'one problem, not its echoes');
   assert.equal(bad.slice(e.offset, e.offset + 1), '}');
 });

@@ -114,7 +114,7 @@ test('slerp keeps the norm between codes of equal norm; percentile', () => {
 });
 
 test('the CSP checker accepts a strict page and names every kind of violation', () => {
-  const src = 'https://*.vscode-cdn.net';
+  const src = "'self' https://*.vscode-cdn.net";
   const page = (policy: string, body = '<script nonce="abcdefghijklmnopqrstuvwx" src="https://file+.vscode-resource.vscode-cdn.net/x/main.js"></script>') =>
     `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="${policy}"><link rel="stylesheet" href="https://file+.vscode-resource.vscode-cdn.net/x/a.css"></head><body>${body}</body></html>`;
   const strict = `default-src 'none'; img-src ${src} data:; style-src ${src}; script-src 'nonce-abcdefghijklmnopqrstuvwx'`;
@@ -124,11 +124,23 @@ test('the CSP checker accepts a strict page and names every kind of violation', 
     [page(strict + " 'unsafe-eval'"), 'unsafe-eval', /script-src allows 'unsafe-eval'/],
     [page(strict + " 'unsafe-inline'"), 'unsafe-inline', /script-src allows 'unsafe-inline'/],
     [page(strict + ' https://cdn.example.com'), 'remote script origin', /script-src allows https:\/\/cdn\.example\.com/],
-    [page(strict.replace(`img-src ${src}`, 'img-src https://evil.example')), 'remote image origin', /img-src allows the origin https:\/\/evil\.example/],
+    [page(strict.replace('img-src ', 'img-src https://evil.example ')), 'remote image origin', /img-src allows the origin https:\/\/evil\.example/],
     [page(strict, '<script>alert(1)</script>'), 'inline script without nonce', /without the policy's nonce/],
     [page(strict, '<button onclick="x()">x</button>'), 'inline handler', /inline event handler/],
     [page(strict, '<img src="https://evil.example/a.png">'), 'remote image', /a resource from https:\/\/evil\.example/],
     ['<html></html>', 'no policy', /one Content-Security-Policy meta tag, found 0/],
   ];
   for (const [html, what, expected] of bad) assert.ok(cspViolations(html, src).some((p) => expected.test(p)), `${what}: ${cspViolations(html, src).join(' | ')}`);
+});
+
+test('a diverged run: the dashboard state says failed, with the reason its header shows', () => {
+  const error = 'diverged at step 4: loss is NaN. The last good checkpoint is kept; lower the learning rate or set training.gradClipNorm.';
+  const failed: DashboardEvent = { type: 'failed', time: t, error, step: 4 };
+  const history = reduce(emptyState, { type: 'init', mode: 'run', runs: [series([step(2, 300), failed])] });
+  assert.equal(history.runs[0].status, 'failed');
+  assert.equal(history.runs[0].statusReason, error);
+  // Live: the failed event arrives in an append; it decides the status whatever the host thought.
+  const live = reduce(reduce(emptyState, { type: 'init', mode: 'run', runs: [series([step(2, 300)])] }), { type: 'append', runDir: '/r/a', events: [failed], imageUris: {}, status: 'running' });
+  assert.equal(live.runs[0].status, 'failed');
+  assert.match(live.runs[0].statusReason ?? '', /^diverged at step 4/);
 });

@@ -2,6 +2,7 @@
 // cannot be written, and four runs with their dashboards open while the extension host's event loop is measured.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import * as vscode from 'vscode';
@@ -29,6 +30,8 @@ describe('VAE Lab hardening', () => {
         const job = await vscode.commands.executeCommand('vaeLab.train', uri);
         assert.strictEqual(job, undefined, `${c.name}: nothing is started`);
         assert.strictEqual(api.manager.list().length, before, `${c.name}: nothing is queued`);
+        // VS Code does not open binary files as text: the command says so (an error message) instead of diagnostics.
+        if (c.name === 'binary garbage') continue;
         const messages = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'VAE Lab').map((d) => d.message);
         const hit = messages.find((m) => c.expect.test(m) && (c.pointer === '(document)' || m.startsWith(`${c.pointer}: `)));
         assert.ok(hit, `${c.name}: expected ${c.pointer} ${c.expect}, got ${messages.join(' | ')}`);
@@ -72,6 +75,42 @@ describe('VAE Lab hardening', () => {
       await config().update('runsFolder', undefined, vscode.ConfigurationTarget.Workspace);
       fs.rmSync(blocker, { force: true });
     }
+  });
+
+  it('hostile messages from a dashboard webview are ignored and logged, and never write outside the run folder', async () => {
+    const job = (await vscode.commands.executeCommand('vaeLab.train', workspaceFile('tiny.vae.json'))) as RunJob;
+    assert.strictEqual(await job.done, 'completed', job.error);
+    const runDir = job.runDir!;
+    await vscode.commands.executeCommand('vaeLab.openDashboard', runDir);
+    const entry = api.dashboards.panelFor(runDir)!;
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+    const before = new Set(files(workspaceDir()));
+    const png = 'data:image/png;base64,iVBORw0KGgo=';
+    const hostile: unknown[] = [
+      { type: 'exportPng', chart: '../../../escaped', dataUrl: png },
+      { type: 'exportPng', chart: '/etc/passwd', dataUrl: png },
+      { type: 'exportPng', chart: 'loss', dataUrl: 'data:text/html;base64,PHNjcmlwdD4=' },
+      { type: 'exportCsv', runDir: os.tmpdir(), csv: 'x' },
+      { type: 'exportCsv', runDir: path.join(runDir, '..', '..'), csv: 'x' },
+      { type: 'openExplorer', runDir: '/etc' },
+      { type: 'runShell', command: 'touch /tmp/vae-lab-pwned' },
+      { type: 'ready', extra: { __proto__: { polluted: true } } },
+      'ready',
+      null,
+      [],
+    ];
+    for (const m of hostile) entry.receive(m);
+    assert.ok(entry.ignored.length >= hostile.length - 1, entry.ignored.join(' | '));
+    assert.deepStrictEqual(entry.exports, [], 'nothing was exported');
+    assert.strictEqual(api.explorers.panelFor('/etc'), undefined);
+    const added = files(workspaceDir()).filter((f) => !before.has(f));
+    assert.deepStrictEqual(added, [], 'no file was written');
+    assert.ok(!fs.existsSync('/tmp/vae-lab-pwned'));
+    // The legitimate message still works, and writes only into <run>/exports/.
+    entry.receive({ type: 'exportCsv', runDir, csv: 'step,loss\n1,2\n' });
+    assert.strictEqual(entry.exports.length, 1);
+    assert.strictEqual(path.dirname(entry.exports[0]), path.join(runDir, 'exports'));
+    assert.match(path.basename(entry.exports[0]), /metrics\.csv$/);
   });
 
   it('four runs with their dashboards open: the queue limit holds and the event loop stays responsive (p95 < 50 ms)', async () => {

@@ -93,6 +93,8 @@ async function main() {
   execFileSync(process.execPath, [join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
   if (!existsSync(vsix)) throw new Error(`vsce did not write ${vsix}`);
   headless(['install'], 'installing the headless VS Code');
+  // The packaged threaded wasm build must start from the installed extension: ask for 2 threads whatever the cores.
+  process.env.VAE_LAB_WASM_THREADS = '2';
   headless(['run', '--install-extension', vsix, '--extensionTestsPath', join(OUT, 'vsix', 'index'), '--workspace', prepareWorkspace('vsix'), '--screenshot-dir', join(ARTIFACTS, 'integration-vsix')], 'the package suite');
 }
 

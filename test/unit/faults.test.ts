@@ -82,6 +82,7 @@ test('SIGKILL at 20 random moments: the run folder is never corrupt, shows as in
     }
     fs.rmSync(runs, { recursive: true, force: true });
   }
+  console.log(`SIGKILL trials:\n${summary.join('\n')}`);
   // The trials must have hit the interesting moments, not only the start or the end.
   assert.ok(summary.filter((s) => s.includes('resumed')).length >= 10, summary.join('\n'));
   assert.ok(summary.some((s) => /checkpoint at step \d+/.test(s)), summary.join('\n'));

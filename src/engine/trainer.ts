@@ -14,6 +14,7 @@ import { loadExperimentFile } from './experiment';
 import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
 import { AutoencoderModel, createModel, OptimizerGroup } from './models';
+import { readAfterTidy } from './models/base';
 import { checkModelMemory } from './memory';
 import { profiledStep, profileFromEnvironment } from './profiler';
 import { mixSeed, permutation, Rng, Stream } from './rng';
@@ -419,6 +420,20 @@ class TrainingSession {
 
   // ---------------------------------------------------------------------------------------------------- images
 
+  /**
+   * The first n validation examples, their reconstructions and `samples` decodes of prior draws, as arrays.
+   */
+  private imageData(n: number, samples: number, seed: number, sampleLabels: (labels?: tf.Tensor2D) => tf.Tensor2D | undefined): { inputs: Float32Array; recon: Float32Array; prior: Float32Array } {
+    const m = this.model;
+    const val = this.validation;
+    const [inputs, recon, prior] = readAfterTidy(() => {
+      const x = batchTensor(val, 0, n);
+      const labels = m.conditional ? batchLabels(val, 0, n, m.numClasses) : undefined;
+      return [x, m.reconstruct(x, labels), m.sample(samples, seed, sampleLabels(labels))];
+    });
+    return { inputs, recon, prior };
+  }
+
   private writeImages(epoch: number): void {
     const cfg = this.config;
     const dir = runFiles.images(this.runDir);
@@ -434,13 +449,9 @@ class TrainingSession {
       const n = Math.min(val.n, Math.floor((g * g) / 2));
       const rows = Math.ceil(n / g);
       const m = this.model;
-      const { inputs, recon, prior } = tf.tidy(() => {
-        const x = batchTensor(val, 0, n);
-        const labels = m.conditional ? batchLabels(val, 0, n, m.numClasses) : undefined;
-        // Conditional models: one class per row of samples.
-        const sampleLabels = m.conditional ? (tf.oneHot(tf.tensor1d(Array.from({ length: g * g }, (_, k) => Math.floor(k / g) % m.numClasses), 'int32'), m.numClasses).toFloat() as tf.Tensor2D) : undefined;
-        return { inputs: x.dataSync() as Float32Array, recon: m.reconstruct(x, labels).dataSync() as Float32Array, prior: m.sample(g * g, sampleSeed, sampleLabels).dataSync() as Float32Array };
-      });
+      // Conditional models: one class per row of samples.
+      const rowClasses = () => tf.oneHot(tf.tensor1d(Array.from({ length: g * g }, (_, k) => Math.floor(k / g) % m.numClasses), 'int32'), m.numClasses).toFloat() as tf.Tensor2D;
+      const { inputs, recon, prior } = this.imageData(n, g * g, sampleSeed, () => (m.conditional ? rowClasses() : undefined));
       // Rows alternate: inputs, then their reconstructions underneath.
       const dim = exampleSize(imgShape);
       const grid = new Float32Array(rows * 2 * g * dim);
@@ -458,12 +469,7 @@ class TrainingSession {
       writeRunFile(path.join(dir, path.basename(samples)), imageGrid(prior, g * g, imgShape, g));
     } else if (exampleSize(shape) === 2) {
       const n = Math.min(val.n, 2000);
-      const m = this.model;
-      const { inputs, recon, prior } = tf.tidy(() => {
-        const x = batchTensor(val, 0, n);
-        const labels = m.conditional ? batchLabels(val, 0, n, m.numClasses) : undefined;
-        return { inputs: x.dataSync() as Float32Array, recon: m.reconstruct(x, labels).dataSync() as Float32Array, prior: m.sample(n, sampleSeed, labels).dataSync() as Float32Array };
-      });
+      const { inputs, recon, prior } = this.imageData(n, n, sampleSeed, (labels) => labels);
       reconstructions = `images/reconstructions-epoch-${tag}.png`;
       writeRunFile(path.join(dir, path.basename(reconstructions)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: recon, color: [31, 119, 180] }]));
       samples = `images/samples-epoch-${tag}.png`;

@@ -12,7 +12,7 @@ import { mmdSquared } from '../objectives/mmd';
 import { Optimizer } from '../optimizers';
 import { mixSeed, Rng, Stream } from '../rng';
 import { Autoencoder } from './ae';
-import { BatchTerms, OptimizerGroup, StepContext } from './base';
+import { BatchTerms, OptimizerGroup, readAfterTidy, StepContext } from './base';
 import { activate, head, Seeds } from './networks';
 
 export class AdversarialAutoencoder extends Autoencoder {
@@ -120,10 +120,10 @@ export class AdversarialAutoencoder extends Autoencoder {
     if (this.latentDim < 2) return [];
     const n = Math.min(1000, validation.n);
     const dim = this.exampleShape.reduce((a, b) => a * b, 1);
-    const { codes, prior } = tf.tidy(() => {
+    const [codes, prior] = readAfterTidy(() => {
       const z = this.encodeMean(tf.tensor(validation.x.subarray(0, n * dim), [n, ...this.exampleShape]));
       const p = this.samplePrior(n, seed);
-      return { codes: z.slice([0, 0], [n, 2]).dataSync() as Float32Array, prior: p.slice([0, 0], [n, 2]).dataSync() as Float32Array };
+      return [z.slice([0, 0], [n, 2]), p.slice([0, 0], [n, 2])];
     });
     return [{ title: 'Codes (blue) versus prior samples (orange), first two latent dimensions', name: 'codes-vs-prior', png: scatterPlot([{ points: prior, color: [255, 127, 14] }, { points: codes, color: [31, 119, 180] }]) }];
   }

@@ -19,6 +19,17 @@ export interface StepContext {
 }
 
 /** One optimizer and the variables it updates (most models have one; an aae has one per training phase). */
+/**
+ * Compute tensors in one tidy and read them after it, as float32 arrays. (Returning typed arrays from tidy makes it
+ * scan them element by element for tensors: about 20 ms for an image grid.)
+ */
+export function readAfterTidy(make: () => tf.Tensor[]): Float32Array[] {
+  const tensors = tf.tidy(make);
+  const arrays = tensors.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(tensors);
+  return arrays;
+}
+
 export interface OptimizerGroup {
   name: string;
   optimizer: Optimizer;

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig, ModelKind } from '../../core/config';
 import { DataError } from '../data';
 import { imageGrid } from '../images';
+import { readAfterTidy } from './base';
 import { Vae } from './vae';
 
 export class Cvae extends Vae {
@@ -20,10 +21,10 @@ export class Cvae extends Vae {
     if (this.exampleShape.length !== 3) return [];
     const perClass = 10;
     const classes = Math.min(this.numClasses, 16);
-    const values = tf.tidy(() => {
+    const [values] = readAfterTidy(() => {
       const z = tf.tile(this.samplePrior(perClass, seed), [classes, 1]) as tf.Tensor2D;
       const y = tf.oneHot(tf.tensor1d(Array.from({ length: classes * perClass }, (_, k) => Math.floor(k / perClass)), 'int32'), this.numClasses).toFloat() as tf.Tensor2D;
-      return this.decodeMean(z, y).dataSync() as Float32Array;
+      return [this.decodeMean(z, y)];
     });
     return [{ title: 'Samples per class (row c: y = c, the same z in every row)', name: 'per-class', png: imageGrid(values, classes * perClass, this.exampleShape, perClass) }];
   }

@@ -7,6 +7,7 @@ import type { ModelKind } from '../../core/config';
 import { imageGrid } from '../images';
 import { Rng } from '../rng';
 import { Autoencoder } from './ae';
+import { readAfterTidy } from './base';
 
 export function corrupt(xs: Float32Array, type: 'gaussian' | 'mask' | 'salt-and-pepper', level: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -34,7 +35,7 @@ export class DenoisingAutoencoder extends Autoencoder {
     const dim = this.exampleShape.reduce((a, b) => a * b, 1);
     const clean = validation.x.subarray(0, n * dim);
     const noisy = this.trainingInput(Float32Array.from(clean), seed);
-    const recon = tf.tidy(() => this.reconstruct(tf.tensor(noisy, [n, ...this.exampleShape])).dataSync() as Float32Array);
+    const [recon] = readAfterTidy(() => [this.reconstruct(tf.tensor(noisy, [n, ...this.exampleShape]))]);
     const grid = new Float32Array(3 * n * dim);
     for (let i = 0; i < n; i++) {
       grid.set(noisy.subarray(i * dim, (i + 1) * dim), (3 * i) * dim);

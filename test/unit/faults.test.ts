@@ -11,13 +11,13 @@ import { REPO, tmpDir, writeJson } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
-/** A small experiment that checkpoints every epoch: 6 epochs of 10 steps, about 3 s. */
+/** A small experiment that checkpoints every epoch: 14 epochs of 10 steps, about 4-6 s. */
 function smallExperiment(dir: string, extra: Record<string, unknown> = {}): string {
   return writeJson(path.join(dir, 'small.vae.json'), {
     name: 'small',
     data: { source: 'mnist', options: { limit: 400 } },
     model: { kind: 'vae', latentDim: 4, encoder: { hidden: [64] } },
-    training: { epochs: 6, batchSize: 32, checkpointEvery: 1 },
+    training: { epochs: 14, batchSize: 32, checkpointEvery: 1 },
     ...extra,
   });
 }
@@ -76,7 +76,7 @@ test('SIGKILL at 20 random moments: the run folder is never corrupt, shows as in
       assert.equal(started.step, checkpoint ?? 0, 'it continues from its last checkpoint (or from the start without one)');
       const after = readRunRecord(runDir);
       assert.equal(after.status, 'completed');
-      assert.equal(after.progress.step, 6 * Math.ceil(after.data!.train / 32));
+      assert.equal(after.progress.step, after.config.training.epochs * Math.ceil(after.data!.train / 32));
       checkMetricsFile(runDir);
       summary.push(`${ms} ms: ${lines} events, checkpoint at step ${checkpoint ?? 'none'}, resumed to completion`);
     }

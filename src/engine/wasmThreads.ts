@@ -7,12 +7,12 @@
 //   4. an error in a worker is rethrown by Emscripten's handler and kills the process, and a worker that never
 //      answers leaves setBackend pending for ever; an idle pthread worker keeps the process alive.
 // startThreadedWasm works around each in this process only (the engine and the CLI run training in a process of
-// their own): worker_threads.Worker is replaced, while the backend starts, by a subclass that runs the worker source
-// shipped in dist/wasm and hands it the main script's path, unrefs the workers and turns their errors into a
-// failure of the start; os.cpus() reports enough cores during the start; the start has a time limit. On any failure
-// the workers are terminated, the patches undone, and the caller gets the reason and starts the single-threaded
-// build (the fallback is tested in test/unit/cli.test.ts). Pinned to tfjs-backend-wasm 4.22.0: every workaround
-// relies on its internals.
+// their own): worker_threads.Worker is replaced by a subclass that changes only the workers Emscripten starts from a
+// blob: URL (it runs the worker source shipped in dist/wasm, hands it the main script's path, unrefs it and turns its
+// errors into a failure of the start; other workers behave as usual); os.cpus() reports enough cores while the
+// backend starts; the start has a time limit. On any failure the workers are terminated, the patches undone, and the
+// caller gets the reason and starts the single-threaded build (the fallback is tested in test/unit/cli.test.ts).
+// Pinned to tfjs-backend-wasm 4.22.0: every workaround relies on its internals.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -62,23 +62,25 @@ export async function startThreadedWasm(wasmDir: string, threads: number, timeou
 
   const Original = workerThreads.Worker;
   class PthreadWorker extends Original {
+    private readonly pthread: boolean;
     constructor(url: string | URL, options?: import('worker_threads').WorkerOptions) {
-      if (typeof url === 'string' && url.startsWith('blob:')) {
-        URL.revokeObjectURL(url);
-        super(source, { eval: true });
-      } else {
-        super(url, options);
-      }
+      const pthread = typeof url === 'string' && url.startsWith('blob:');
+      if (pthread) URL.revokeObjectURL(url as string);
+      super(pthread ? source : url, pthread ? { eval: true } : options);
+      this.pthread = pthread;
+      if (!pthread) return;
       created.push(this);
       this.unref();
     }
     // Emscripten ref()s a worker while it runs a pthread; an idle pool must not keep the process alive.
-    override ref(): void {}
+    override ref(): void {
+      if (!this.pthread) super.ref();
+    }
     override on(event: string | symbol, listener: (...args: any[]) => void): this {
-      return super.on(event, event === 'error' ? (e: unknown) => failWorker(e) : listener);
+      return super.on(event, this.pthread && event === 'error' ? (e: unknown) => failWorker(e) : listener);
     }
     override postMessage(message: any, transfer?: readonly any[]): void {
-      if (message && message.cmd === 'load' && typeof message.urlOrBlob !== 'string') message = { ...message, urlOrBlob: mainScript };
+      if (this.pthread && message && message.cmd === 'load' && typeof message.urlOrBlob !== 'string') message = { ...message, urlOrBlob: mainScript };
       super.postMessage(message, transfer as any);
     }
   }

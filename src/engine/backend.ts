@@ -142,30 +142,30 @@ export function installWasmMatMulFix(): void {
         if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
         const inputs = { ...(args.inputs as Record<string, tf.TensorInfo>) };
         const temps: tf.TensorInfo[] = [];
-        const materialise = (t: tf.TensorInfo): tf.TensorInfo => {
+        /** The operand with its last two dimensions swapped, as a new tensor (a temporary unless kept). */
+        const transposed = (t: tf.TensorInfo, temporary = true): tf.TensorInfo => {
           const rank = t.shape.length;
           const perm = Array.from({ length: rank }, (_, i) => i);
           perm[rank - 2] = rank - 1;
           perm[rank - 1] = rank - 2;
           const out = transpose.kernelFunc({ inputs: { x: t }, backend: args.backend, attrs: { perm } }) as tf.TensorInfo;
-          temps.push(out);
+          if (temporary) temps.push(out);
           return out;
         };
+        const plain = { ...args.attrs, transposeA: false, transposeB: false };
         const size = (t: tf.TensorInfo) => t.shape.reduce((x, y) => x * y, 1);
+        let result: tf.TensorInfo;
         if (name === 'BatchMatMul' && attrs.transposeB && !attrs.transposeA && size(inputs.b) > size(inputs.a)) {
           // a b^T with a large b (backprop through a layer: dy W^T) as (b a^T)^T: transposing a and the product
           // moves less memory than transposing b, and the fast kernel repacks the smaller operand.
-          const productT = original.kernelFunc({ ...args, inputs: { a: inputs.b, b: materialise(inputs.a) }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+          const productT = original.kernelFunc({ ...args, inputs: { a: inputs.b, b: transposed(inputs.a) }, attrs: plain }) as tf.TensorInfo;
           temps.push(productT);
-          const result = materialise(productT);
-          temps.pop();
-          const backend = args.backend as { disposeData(id: object): void };
-          for (const t of temps) backend.disposeData(t.dataId);
-          return result;
+          result = transposed(productT, false);
+        } else {
+          if (attrs.transposeA) inputs.a = transposed(inputs.a);
+          if (attrs.transposeB) inputs.b = transposed(inputs.b);
+          result = original.kernelFunc({ ...args, inputs, attrs: plain }) as tf.TensorInfo;
         }
-        if (attrs.transposeA) inputs.a = materialise(inputs.a);
-        if (attrs.transposeB) inputs.b = materialise(inputs.b);
-        const result = original.kernelFunc({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
         const backend = args.backend as { disposeData(id: object): void };
         for (const t of temps) backend.disposeData(t.dataId);
         return result;

@@ -29,8 +29,9 @@ export function estimateDataBytes(config: ExperimentConfig, dataPath?: string): 
   const o = d.options;
   if (d.source === 'shapes') return { bytes: o.count! * o.imageSize! * o.imageSize! * 4, what: `/data/options/count: ${o.count!.toLocaleString('en-US')} images of ${o.imageSize} x ${o.imageSize}` };
   if (d.source === 'toy2d') return { bytes: o.count! * 2 * 4, what: `/data/options/count: ${o.count!.toLocaleString('en-US')} points` };
-  if (!dataPath || !fs.existsSync(dataPath) || !fs.statSync(dataPath).isFile()) return undefined;
-  const size = fs.statSync(dataPath).size;
+  const stat = dataPath ? fs.statSync(dataPath, { throwIfNoEntry: false }) : undefined;
+  if (!dataPath || !stat?.isFile()) return undefined; // missing files and folders: the loader says what is wrong
+  const size = stat.size;
   // uint8 IDX/NPY become 4 bytes per value; a CSV value takes at least 2 bytes of text ("0,"); gzip may hide more.
   const factor = d.source === 'csv' ? 2 : dataPath.endsWith('.gz') ? 4 * 8 : d.source === 'idx' ? 4 : 1;
   return { bytes: size * factor, what: `${dataPath} (${fmt(size)} on disk)` };

@@ -35,7 +35,7 @@ export class Optimizer {
     return tf.tidy(() => {
       const norm = clipNorm > 0 ? (tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))) as tf.Scalar) : undefined;
       const scale = norm ? tf.div(clipNorm, tf.maximum(norm, clipNorm)) : undefined;
-      if (fused && c.type === 'adam') {
+      if (fused) {
         const attrs = { lrHat: lr / (1 - Math.pow(c.beta1, t)), bc2: Math.sqrt(1 - Math.pow(c.beta2, t)), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay };
         const s = (scale ?? tf.scalar(1)) as tf.Scalar;
         this.vars.forEach((v, i) => {

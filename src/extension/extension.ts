@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { effectiveStatus, listRuns, readRunRecord } from '../core/runFolder';
+import { effectiveStatus, listRuns, readRunRecord, RunRecord } from '../core/runFolder';
 import { DashboardPanel, Dashboards } from './dashboard';
 import { ExperimentDiagnostics } from './diagnostics';
 import { Explorers } from './explorer';
@@ -228,6 +228,16 @@ async function stopCommand(arg: unknown, m: RunManager): Promise<void> {
   m.stop(job);
 }
 
+/** The run's record, or undefined after showing why it cannot be read (missing or corrupt run.json). */
+function recordOrSayWhy(runDir: string): RunRecord | undefined {
+  try {
+    return readRunRecord(runDir);
+  } catch (err) {
+    void vscode.window.showErrorMessage((err as Error).message);
+    return undefined;
+  }
+}
+
 async function resumeCommand(arg: unknown, m: RunManager): Promise<RunJob | undefined> {
   if (!requireTrust()) return undefined;
   let runDir: string | undefined;
@@ -243,13 +253,8 @@ async function resumeCommand(arg: unknown, m: RunManager): Promise<RunJob | unde
     runDir = pick?.runDir;
     if (!runDir) return undefined;
   }
-  let rec;
-  try {
-    rec = readRunRecord(runDir);
-  } catch (err) {
-    void vscode.window.showErrorMessage((err as Error).message);
-    return undefined;
-  }
+  const rec = recordOrSayWhy(runDir);
+  if (!rec) return undefined;
   const statusNow = effectiveStatus(rec);
   if (statusNow === 'completed' || statusNow === 'running' || m.findByRunDir(runDir)) {
     void vscode.window.showInformationMessage(`${rec.experiment}/${rec.runId} is ${m.findByRunDir(runDir) ? 'running' : statusNow}; nothing to resume.`);
@@ -411,13 +416,8 @@ async function deleteCommand(arg: unknown, tree: ExperimentsTree, m: RunManager,
     void vscode.window.showWarningMessage('Stop the run before deleting it.');
     return false;
   }
-  let rec;
-  try {
-    rec = readRunRecord(runDir);
-  } catch (err) {
-    void vscode.window.showErrorMessage((err as Error).message);
-    return false;
-  }
+  const rec = recordOrSayWhy(runDir);
+  if (!rec) return false;
   // Only ever delete a run folder inside the configured runs root: <root>/<experiment>/<run id>.
   const root = runsRootFor(vscode.Uri.file(runDir));
   if (!isInside(root, runDir) || path.basename(runDir) !== rec.runId || path.basename(path.dirname(runDir)) !== rec.experiment) {

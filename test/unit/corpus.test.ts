@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { BAD_CONFIGS, BAD_DATA, BAD_TEXTS, CorpusCase, writeCorpus } from '../corpus/badInput';
-import { REPO, tmpDir } from './helpers';
+import { escapeRegExp, REPO, tmpDir } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
@@ -22,8 +22,6 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string; std
   });
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 test('the corpus has at least 40 malformed experiments and 10 corrupt data files', () => {
   assert.ok(BAD_CONFIGS.length + BAD_TEXTS.length >= 40, `${BAD_CONFIGS.length + BAD_TEXTS.length} malformed experiments`);
   assert.ok(BAD_DATA.length >= 10, `${BAD_DATA.length} corrupt data files`);
@@ -37,7 +35,7 @@ test('every corpus case through `vae-lab train`: exit 2, one line naming the fie
   const check = async (c: CorpusCase) => {
     const r = await run(['train', c.file, '--out', runs]);
     const lines = r.stderr.trim().split('\n');
-    const where = c.pointer ? `${escape(c.names)}: ${escape(c.pointer)}: ` : `${escape(c.names)}: `;
+    const where = c.pointer ? `${escapeRegExp(c.names)}: ${escapeRegExp(c.pointer)}: ` : `${escapeRegExp(c.names)}: `;
     const problems = [
       r.code !== 2 && `exit code ${r.code}`,
       lines.length !== 1 && `${lines.length} lines on stderr`,

@@ -14,6 +14,11 @@ export async function useWasm(): Promise<void> {
   if (info.name !== 'wasm') throw new Error(`expected the wasm backend, got ${info.name}`);
 }
 
+/** `s` as a regular expression that matches it literally (for paths inside expected messages). */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `vae-lab-${prefix}-`));
 }

@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from 'perf_hooks';
 import * as vscode from 'vscode';
 import type { VaeLabApi } from '../../../src/extension/extension';
 import type { RunJob } from '../../../src/extension/runManager';
-import { writeCorpus } from '../../corpus/badInput';
+import { CorpusCase, writeCorpus } from '../../corpus/badInput';
 import { activateApi, waitFor, workspaceDir, workspaceFile } from '../helpers';
 
 describe('VAE Lab hardening', () => {
@@ -19,45 +19,43 @@ describe('VAE Lab hardening', () => {
     ({ api } = await activateApi());
   });
 
-  it('every malformed experiment of the corpus gets its message as a diagnostic, and "VAE: Train" starts nothing', async () => {
+  /** Write the corpus into the workspace, run `check` on the cases of one stage, and remove it again. */
+  async function withCorpus(stage: CorpusCase['stage'], atLeast: number, check: (c: CorpusCase) => Promise<void>): Promise<void> {
     const root = fs.mkdtempSync(path.join(workspaceDir(), 'corpus-'));
     try {
-      const cases = writeCorpus(root).filter((c) => c.stage === 'config');
-      assert.ok(cases.length >= 40);
-      for (const c of cases) {
-        const uri = vscode.Uri.file(c.file);
-        const before = api.manager.list().length;
-        const job = await vscode.commands.executeCommand('vaeLab.train', uri);
-        assert.strictEqual(job, undefined, `${c.name}: nothing is started`);
-        assert.strictEqual(api.manager.list().length, before, `${c.name}: nothing is queued`);
-        // VS Code does not open binary files as text: the command says so (an error message) instead of diagnostics.
-        if (c.name === 'binary garbage') continue;
-        const messages = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'VAE Lab').map((d) => d.message);
-        const hit = messages.find((m) => c.expect.test(m) && (c.pointer === '(document)' || m.startsWith(`${c.pointer}: `)));
-        assert.ok(hit, `${c.name}: expected ${c.pointer} ${c.expect}, got ${messages.join(' | ')}`);
-      }
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const cases = writeCorpus(root).filter((c) => c.stage === stage);
+      assert.ok(cases.length >= atLeast, `${cases.length} ${stage} cases`);
+      for (const c of cases) await check(c);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  }
+
+  it('every malformed experiment of the corpus gets its message as a diagnostic, and "VAE: Train" starts nothing', async () => {
+    await withCorpus('config', 40, async (c) => {
+      const uri = vscode.Uri.file(c.file);
+      const before = api.manager.list().length;
+      const job = await vscode.commands.executeCommand('vaeLab.train', uri);
+      assert.strictEqual(job, undefined, `${c.name}: nothing is started`);
+      assert.strictEqual(api.manager.list().length, before, `${c.name}: nothing is queued`);
+      // VS Code does not open binary files as text: the command says so (an error message) instead of diagnostics.
+      if (c.name === 'binary garbage') return;
+      const messages = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'VAE Lab').map((d) => d.message);
+      const hit = messages.find((m) => c.expect.test(m) && (c.pointer === '(document)' || m.startsWith(`${c.pointer}: `)));
+      assert.ok(hit, `${c.name}: expected ${c.pointer} ${c.expect}, got ${messages.join(' | ')}`);
+    });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('every corrupt data file of the corpus fails its run with one message naming the file, and no run folder', async () => {
-    const root = fs.mkdtempSync(path.join(workspaceDir(), 'corpus-'));
-    try {
-      const cases = writeCorpus(root).filter((c) => c.stage === 'data');
-      assert.ok(cases.length >= 10);
-      for (const c of cases) {
-        const job = (await vscode.commands.executeCommand('vaeLab.train', vscode.Uri.file(c.file))) as RunJob;
-        assert.ok(job, `${c.name}: the engine is started (the experiment itself is valid)`);
-        assert.strictEqual(await job.done, 'failed', c.name);
-        assert.ok(job.error?.startsWith(`${c.names}: `), `${c.name}: "${job.error}" names ${c.names}`);
-        assert.match(job.error ?? '', c.expect, c.name);
-        assert.ok(!job.runDir || !fs.existsSync(job.runDir), `${c.name}: no run folder`);
-      }
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    await withCorpus('data', 10, async (c) => {
+      const job = (await vscode.commands.executeCommand('vaeLab.train', vscode.Uri.file(c.file))) as RunJob;
+      assert.ok(job, `${c.name}: the engine is started (the experiment itself is valid)`);
+      assert.strictEqual(await job.done, 'failed', c.name);
+      assert.ok(job.error?.startsWith(`${c.names}: `), `${c.name}: "${job.error}" names ${c.names}`);
+      assert.match(job.error ?? '', c.expect, c.name);
+      assert.ok(!job.runDir || !fs.existsSync(job.runDir), `${c.name}: no run folder`);
+    });
   });
 
   it('a runs folder that cannot be written fails the run with a clear message, and the extension keeps working', async () => {

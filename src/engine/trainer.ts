@@ -74,7 +74,9 @@ export class RunFolderError extends Error {
   }
 }
 
+/** Every write into a run folder goes through these two, so that a failure always names the file the same way. */
 const writeRunFile = (file: string, data: string | Uint8Array) => folderWrite(file, () => writeFileAtomic(file, data));
+const writeRunJson = (file: string, value: unknown) => folderWrite(file, () => writeJsonAtomic(file, value));
 
 /** Run a write into the run folder; a failure becomes a RunFolderError naming the file. */
 function folderWrite<T>(file: string, write: () => T, verb = 'write'): T {
@@ -108,7 +110,7 @@ export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<R
     timings: { totalSeconds: 0, epochSeconds: [] },
     progress: { epoch: 0, step: 0, totalSteps: 0 },
   };
-  folderWrite(runFiles.record(runDir), () => writeJsonAtomic(runFiles.record(runDir), record));
+  writeRunJson(runFiles.record(runDir), record);
   return new TrainingSession(config, data, backend, runDir, record, hooks).run(false);
 }
 
@@ -123,7 +125,7 @@ export async function resumeRun(runDir: string, hooks: EngineHooks): Promise<Run
   }
   const data = loadData(config, path.dirname(record.experimentFile));
   Object.assign(record, { status: 'running' as RunStatus, statusReason: undefined, error: undefined, endedAt: undefined, pid: process.pid, backend });
-  writeJsonAtomic(runFiles.record(runDir), record);
+  writeRunJson(runFiles.record(runDir), record);
   return new TrainingSession(config, data, backend, runDir, record, hooks).run(true);
 }
 
@@ -186,7 +188,7 @@ class TrainingSession {
       examplesPerSecond: this.examplesPerSecond(),
     };
     this.record.progress = { epoch: this.epoch, step: this.step, totalSteps: this.totalSteps };
-    folderWrite(runFiles.record(this.runDir), () => writeJsonAtomic(runFiles.record(this.runDir), this.record));
+    writeRunJson(runFiles.record(this.runDir), this.record);
   }
 
   /** Median training throughput over epochs, the first (warm-up) epoch excluded when there are others. */
@@ -202,7 +204,7 @@ class TrainingSession {
     const writeProfile = profileFromEnvironment();
     try {
       if (resume) this.restore();
-      else writeFileAtomic(runFiles.metrics(this.runDir), '');
+      else writeRunFile(runFiles.metrics(this.runDir), '');
       const data = {
         exampleShape: this.data.train.shape,
         train: this.data.train.n,
@@ -530,7 +532,7 @@ class TrainingSession {
     const file = this.checkpointFile();
     if (!fs.existsSync(file)) {
       // Interrupted before its first checkpoint: start over in the same folder.
-      writeFileAtomic(runFiles.metrics(this.runDir), '');
+      writeRunFile(runFiles.metrics(this.runDir), '');
       return;
     }
     const { header, arrays } = readCheckpointFile<CheckpointHeader>(file);
@@ -562,7 +564,7 @@ class TrainingSession {
     const kept = parseMetricsText(fs.existsSync(runFiles.metrics(this.runDir)) ? fs.readFileSync(runFiles.metrics(this.runDir), 'utf8') : '').filter(
       (e) => e.type !== 'finished' && e.type !== 'cancelled' && e.type !== 'failed' && !('step' in e && typeof e.step === 'number' && e.step > header.step),
     );
-    writeFileAtomic(runFiles.metrics(this.runDir), kept.map((e) => JSON.stringify(e) + '\n').join(''));
+    writeRunFile(runFiles.metrics(this.runDir), kept.map((e) => JSON.stringify(e) + '\n').join(''));
   }
 
   // --------------------------------------------------------------------------------------------------- endings
@@ -576,9 +578,13 @@ class TrainingSession {
 
   private async finishCompleted(reason: string): Promise<RunOutcome> {
     const modelDir = runFiles.model(this.runDir);
-    await saveLayersModel(this.model.encoder, path.join(modelDir, 'encoder'));
-    await saveLayersModel(this.model.decoder, path.join(modelDir, 'decoder'));
-    writeJsonAtomic(path.join(modelDir, 'vae-lab.json'), {
+    for (const [name, model] of [['encoder', this.model.encoder], ['decoder', this.model.decoder]] as const) {
+      const dir = path.join(modelDir, name);
+      await saveLayersModel(model, dir).catch((err) => {
+        throw new RunFolderError(dir, err);
+      });
+    }
+    writeRunJson(path.join(modelDir, 'vae-lab.json'), {
       kind: this.config.model.kind,
       latentDim: this.config.model.latentDim,
       exampleShape: this.data.train.shape,

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { effectiveStatus, readRunRecord, runFiles } from '../../src/core/runFolder';
+import { readCheckpointFile } from '../../src/engine/modelIO';
 import { Rng } from '../../src/engine/rng';
 import { escapeRegExp, REPO, tmpDir, writeJson } from './helpers';
 
@@ -68,7 +69,11 @@ test('SIGKILL at 20 random moments: the run folder is never corrupt, shows as in
       summary.push(`${ms} ms: completed before the kill`);
     } else {
       assert.equal(effectiveStatus(record), 'interrupted', `${runDir}: a dead engine's run shows as interrupted`);
-      const checkpoint = record.lastCheckpoint?.step;
+      // The last checkpoint is the file on disk: a kill between writing it and recording it in run.json leaves
+      // run.json one checkpoint behind (never ahead), and resume rightly takes the file's.
+      const ckptFile = path.join(runFiles.checkpoints(runDir), 'latest.ckpt');
+      const checkpoint = fs.existsSync(ckptFile) ? readCheckpointFile<{ step: number }>(ckptFile).header.step : undefined;
+      assert.ok((record.lastCheckpoint?.step ?? -1) <= (checkpoint ?? -1), `run.json's checkpoint (${record.lastCheckpoint?.step}) is not ahead of the file's (${checkpoint})`);
       const r = spawnSync(process.execPath, [CLI, 'resume', runDir, '--json'], { cwd: REPO, encoding: 'utf8', timeout: 120000 });
       assert.equal(r.status, 0, `resume after ${ms} ms: ${r.stderr}`);
       const started = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'started');

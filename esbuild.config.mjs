@@ -37,8 +37,9 @@ const builds = nodeEntries.map((e) => ({
   format: 'cjs',
   // Prefer ES modules: jsonc-parser's UMD build requires its parts dynamically, which a bundle cannot follow.
   mainFields: ['module', 'main'],
-  // tfjs-node is optional and loaded only when installed; the mnist package is only read to build the cache.
-  external: ['vscode', '@tensorflow/tfjs-node', 'mnist'],
+  // tfjs-node is loaded at run time from the backends folder (src/engine/backends/tensorflow.ts); the mnist package is
+  // only read to build the cache.
+  external: ['vscode', 'mnist'],
   banner: e.banner ? { js: e.banner } : undefined,
 }));
 

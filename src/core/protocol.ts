@@ -13,6 +13,10 @@ export interface BackendInfo {
   version: string;
   /** Details such as "simd" or "single-threaded". */
   detail: string;
+  /** What was asked for ('auto' or a backend's name), when known. */
+  requested?: string;
+  /** The backends tried before this one (for 'auto') or not tried, each with why it did not run. */
+  notUsed?: { name: string; reason: string }[];
 }
 
 export interface DataShapes {

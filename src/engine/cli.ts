@@ -4,7 +4,9 @@ import * as path from 'path';
 import { ConfigError, formatIssue, BackendChoice } from '../core/config';
 import type { EngineEvent } from '../core/protocol';
 import { DEFAULT_RUNS_DIR, writeFileAtomic } from '../core/runFolder';
-import { BackendError } from './backend';
+import { BackendError } from './backends/common';
+import { BACKEND_USAGE, backendCommand } from './backendCommand';
+import { ParsedArgs, UsageError, onePositional, parseArgs, positiveInt } from './cliArgs';
 import { DataError } from './data';
 import { buildMnistCache } from './data/mnist';
 import { evalTable, evaluateRun } from './evalRun';
@@ -18,52 +20,19 @@ Usage:
   vae-lab resume <run folder> [--json]
   vae-lab validate <file.vae.json>...
   vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S]
+${BACKEND_USAGE}
 
 Runs are written to <out>/<experiment name>/<run id>/ (default out: ./${DEFAULT_RUNS_DIR}).
 --set takes a dotted path or a JSON pointer, e.g. --set training.batchSize=64 --set /model/latentDim=2.
 --json prints every engine event as one JSON line instead of the progress bar.
 eval: test ELBO with L samples, importance-sampled log p(x) with K samples (default 1000, 0 skips it) on the first
 N test examples (default 500), reconstruction error, active units, KL per dimension, MIG when the data has factors.
+backend: which backends run here (auto picks the first available of tensorflow, wasm); install puts tfjs-node
+into the backends folder ($VAE_LAB_BACKENDS_DIR, default ~/.vae-lab/backends), by download or, on Linux x86-64
+without TensorFlow's host, built from the tensorflow-cpu wheel (--from-wheel; auto tries both).
 Exit codes: 0 success, 1 training failed, 2 invalid input, 130 cancelled (Ctrl-C).`;
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
-
-/** Errors that are the user's input, reported as one line each with exit code 2. */
-class UsageError extends Error {}
-
-interface ParsedArgs {
-  command: string;
-  positional: string[];
-  set: string[];
-  flags: Map<string, string>;
-  json: boolean;
-}
-
-function parseArgs(argv: string[]): ParsedArgs {
-  const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], flags: new Map(), json: false };
-  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed']);
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') out.json = true;
-    else if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(0, eq) : a;
-      if (!withValue.has(name)) throw new UsageError(`unknown option ${name} (see vae-lab --help).`);
-      const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageError(`${name} needs a value.`);
-      if (name === '--set') out.set.push(value);
-      else out.flags.set(name, value);
-    } else out.positional.push(a);
-  }
-  return out;
-}
-
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of at least 1, got "${v}".`);
-  return n;
-}
 
 /** Terminal output driven by engine events: a progress bar with ETA and live loss, or JSON lines. */
 export class TerminalReporter {
@@ -264,6 +233,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return bad > 0 ? EXIT.invalid : EXIT.ok;
       }
+      case 'backend':
+        return await backendCommand(args, { script: __filename });
       case 'eval': {
         const dir = onePositional(args, 'eval <run folder>');
         const samples = positiveInt('--samples', args.flags.get('--samples'));
@@ -278,16 +249,11 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       default:
-        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate or eval; see vae-lab --help).`);
+        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate, eval or backend; see vae-lab --help).`);
     }
   } catch (err) {
     return reportError(err);
   }
-}
-
-function onePositional(args: ParsedArgs, usage: string): string {
-  if (args.positional.length !== 1) throw new UsageError(`usage: vae-lab ${usage}`);
-  return args.positional[0];
 }
 
 function isUserError(err: unknown): boolean {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { VARIATIONAL_KINDS } from '../core/config';
 import type { EvalResult } from '../core/protocol';
 import { runFiles, writeJsonAtomic } from '../core/runFolder';
-import { activeBackend } from './backend';
+import { activeBackend } from './backends/index';
 import { Dataset } from './data';
 import { batchLabels, batchTensor, evaluateSplit } from './evaluate';
 import { mutualInformationGap } from './mig';

@@ -3,7 +3,7 @@
 // one; here the step count t is a plain number and bias corrections are computed in float64 from it.
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../core/config';
-import { fusedAdam, hasFusedAdam } from './fusedKernels';
+import { fusedAdam, hasFusedAdam } from './backends/fusedKernels';
 
 export interface OptimizerSnapshot {
   type: OptimizerConfig['type'];

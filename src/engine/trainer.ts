@@ -7,7 +7,7 @@ import type { BackendChoice, ExperimentConfig } from '../core/config';
 import { resolveExperiment } from '../core/config';
 import type { BackendInfo, EngineEvent, EvalSplitMetrics, RunStatus, TermMetrics } from '../core/protocol';
 import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
-import { initBackend } from './backend';
+import { initBackend } from './backends/index';
 import { Dataset, exampleSize, loadData, numClasses, SplitData, subset, range } from './data';
 import { batchLabels, batchTensor, evaluateSplit, MetricSums, SumsSnapshot } from './evaluate';
 import { loadExperimentFile } from './experiment';
@@ -231,6 +231,7 @@ class TrainingSession {
       return await this.loop();
     } catch (err) {
       const message = (err as Error).message;
+      if (process.env.VAE_LAB_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
       // Record the outcome before announcing it: whoever sees the event can rely on run.json. When the run folder
       // itself cannot be written, the event still reaches the CLI or the extension.
       try {

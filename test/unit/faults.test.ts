@@ -169,7 +169,7 @@ test('a model too large for the backend is refused before it is built, with an e
 });
 
 test('the parameter estimate behind the memory check equals the models actually built', async () => {
-  const { initBackend } = await import('../../src/engine/backend');
+  const { initBackend } = await import('../../src/engine/backends/index');
   const { resolveExperiment } = await import('../../src/core/config');
   const { createModel } = await import('../../src/engine/models');
   const { estimateParameters } = await import('../../src/engine/memory');

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '../../src/engine/backend';
+import { initBackend } from '../../src/engine/backends/index';
 import type { EngineEvent } from '../../src/core/protocol';
 import type { EngineHooks } from '../../src/engine/trainer';
 

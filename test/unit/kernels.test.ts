@@ -1,10 +1,10 @@
-// The kernels VAE Lab adds or replaces for speed (src/engine/fusedKernels.ts, src/engine/backend.ts) against the
+// The kernels VAE Lab adds or replaces for speed (src/engine/backends/fusedKernels.ts, src/engine/backend.ts) against the
 // op-by-op computations they stand in for.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { resolveExperiment } from '../../src/core/config';
-import { ADAM_KERNEL, adamModuleBytes, installFusedAdam } from '../../src/engine/fusedKernels';
+import { ADAM_KERNEL, adamModuleBytes, installFusedAdam } from '../../src/engine/backends/fusedKernels';
 import { bernoulliLogLik } from '../../src/engine/objectives/likelihood';
 import { Optimizer } from '../../src/engine/optimizers';
 import { useWasm } from './helpers';

@@ -17,14 +17,16 @@ export function bernoulliLogLik(target: tf.Tensor, logits: tf.Tensor): tf.Tensor
   return tf.tidy(() => {
     const x = flat(target);
     // The gradient with respect to the logits is written out, d log p / dl = x - sigmoid(l): two ops instead of
-    // backpropagating through the ten of the stable form. The target is data: no gradient flows to it.
+    // backpropagating through the ten of the stable form. The target is data: no gradient flows to it. It is saved
+    // with the logits: this tidy disposes `x` before backprop runs, and only the saved copy outlives it (on wasm and
+    // cpu a disposed reshape still shares its input's data; on tensorflow it is gone).
     const logLik = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [l, save] = args as [tf.Tensor, tf.GradSaveFunc];
-      save([l]);
+      save([l, x]);
       const perPixel = tf.relu(l).sub(l.mul(x)).add(tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
       return {
         value: tf.neg(perPixel.sum(1)),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.sub(x, tf.sigmoid(saved[0])).mul(dy.reshape([-1, 1])),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.sub(saved[1], tf.sigmoid(saved[0])).mul(dy.reshape([-1, 1])),
       };
     });
     return logLik(flat(logits)) as tf.Tensor1D;

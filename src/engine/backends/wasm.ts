@@ -1,20 +1,15 @@
-// Choosing and initialising the TensorFlow.js backend. Never falls back to the slow 'cpu' backend silently.
+// The WebAssembly backend: zero set-up (its binaries ship inside the npm package and the .vsix), SIMD, the threaded
+// build where it starts (wasmThreads.ts), and the kernels VAE Lab fixes or adds for it. The kernels are registered for
+// 'wasm' only, so no other backend sees them.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
-import type { BackendChoice } from '../core/config';
+import type { BackendInfo } from '../../core/protocol';
+import { packageRoot } from '../paths';
+import { BackendError } from './common';
 import { installFusedAdam } from './fusedKernels';
-import { packageRoot } from './paths';
 import { requestedWasmThreads, startThreadedWasm } from './wasmThreads';
-import type { BackendInfo } from '../core/protocol';
-
-export class BackendError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackendError';
-  }
-}
 
 const WASM_FILE = 'tfjs-backend-wasm-simd.wasm';
 
@@ -34,88 +29,50 @@ export function findWasmDir(): string {
   );
 }
 
-function tryLoadTfjsNode(): string | undefined {
-  try {
-    // Optional dependency, loaded only when present (it needs libtensorflow, which cannot install offline).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@tensorflow/tfjs-node');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message.split('\n')[0];
-  }
-}
-
 let wasmPathsSet = false;
-let active: BackendInfo | undefined;
 
-/**
- * Initialise the requested backend and return what runs. 'auto' prefers tfjs-node, then wasm; it never picks 'cpu'.
- * Throws BackendError with a clear reason when the requested backend cannot run.
- */
-export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
-  if (active && (choice === 'auto' || choice === active.name)) return active;
-  if (choice === 'tensorflow' || choice === 'auto') {
-    const failure = tryLoadTfjsNode();
-    if (failure === undefined && (await tf.setBackend('tensorflow'))) {
-      await tf.ready();
-      active = { name: 'tensorflow', version: tf.version.tfjs, detail: 'tfjs-node (libtensorflow)' };
-      return active;
-    }
-    if (choice === 'tensorflow') {
-      throw new BackendError(
-        `backend "tensorflow" was requested but @tensorflow/tfjs-node could not be loaded (${failure ?? 'setBackend failed'}); install it with "npm install @tensorflow/tfjs-node" or use backend "wasm".`,
-      );
-    }
+/** Start the wasm backend (threaded where it can, else one thread) with VAE Lab's kernels; throws BackendError. */
+export async function startWasm(): Promise<BackendInfo> {
+  const wasmDir = findWasmDir();
+  if (!wasmPathsSet) {
+    wasmBackend.setWasmPaths(wasmDir + path.sep);
+    wasmPathsSet = true;
   }
-  if (choice === 'wasm' || choice === 'auto') {
-    const wasmDir = findWasmDir();
-    if (!wasmPathsSet) {
-      wasmBackend.setWasmPaths(wasmDir + path.sep);
-      wasmPathsSet = true;
-    }
-    let ok = false;
-    let reason = 'setBackend returned false';
-    let threadNote = '';
-    let threads: number;
+  let ok = false;
+  let reason = 'setBackend returned false';
+  let threadNote = '';
+  let threads: number;
+  try {
+    threads = requestedWasmThreads();
+  } catch (err) {
+    throw new BackendError((err as Error).message);
+  }
+  if (threads > 1) {
+    const started = await startThreadedWasm(wasmDir, threads);
+    if (started.ok) ok = true;
+    else threadNote = `; threads unavailable: ${started.reason}`;
+  }
+  if (!ok) {
     try {
-      threads = requestedWasmThreads();
+      ok = await tf.setBackend('wasm');
+      await tf.ready();
     } catch (err) {
-      throw new BackendError((err as Error).message);
+      reason = (err as Error).message;
     }
-    if (threads > 1) {
-      const started = await startThreadedWasm(wasmDir, threads);
-      if (started.ok) ok = true;
-      else threadNote = `; threads unavailable: ${started.reason}`;
-    }
-    if (!ok) {
-      try {
-        ok = await tf.setBackend('wasm');
-        await tf.ready();
-      } catch (err) {
-        reason = (err as Error).message;
-      }
-    }
-    if (!ok || tf.getBackend() !== 'wasm') {
-      throw new BackendError(`the WebAssembly backend could not start (${reason}); VAE Lab does not fall back to the slow "cpu" backend on its own: set "backend": "cpu" to use it.`);
-    }
-    installWasmMatMulFix();
-    installWasmConv2DBackpropFilter();
-    installWasmSharedIdentity();
-    installFusedAdam('wasm');
-    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    active = {
-      name: 'wasm',
-      version: wasmBackend.version_wasm,
-      detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s)${threadNote}, transposed-matmul fix, conv filter gradient, shared identity, fused Adam`,
-    };
-    return active;
   }
-  // Explicit 'cpu'.
-  await tf.setBackend('cpu');
-  await tf.ready();
-  installFusedAdam('cpu');
-  active = { name: 'cpu', version: tf.version.tfjs, detail: 'pure JavaScript (slow; chosen explicitly)' };
-  return active;
+  if (!ok || tf.getBackend() !== 'wasm') {
+    throw new BackendError(`the WebAssembly backend could not start (${reason}); VAE Lab does not fall back to the slow "cpu" backend on its own: set "backend": "cpu" to use it.`);
+  }
+  installWasmMatMulFix();
+  installWasmConv2DBackpropFilter();
+  installWasmSharedIdentity();
+  installFusedAdam('wasm');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  return {
+    name: 'wasm',
+    version: wasmBackend.version_wasm,
+    detail: `${simd ? 'SIMD' : 'no SIMD'}, ${wasmBackend.getThreadsCount()} thread(s)${threadNote}, transposed-matmul fix, conv filter gradient, shared identity, fused Adam`,
+  };
 }
 
 let matMulFixed = false;
@@ -246,8 +203,4 @@ export function installWasmConv2DBackpropFilter(): void {
     },
   });
   convFilterInstalled = true;
-}
-
-export function activeBackend(): BackendInfo | undefined {
-  return active;
 }

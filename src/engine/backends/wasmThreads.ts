@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import { requestedThreads } from './common';
 // The module objects themselves (an `import * as` namespace is a copy): Emscripten reads Worker and cpus from them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const os = require('os') as typeof import('os');
@@ -28,17 +29,11 @@ export const THREADED_WORKER = 'tfjs-backend-wasm-threaded-simd.worker.js';
 export const THREADED_WASM = 'tfjs-backend-wasm-threaded-simd.wasm';
 
 /**
- * How many threads the wasm backend should use: VAE_LAB_WASM_THREADS when set (1 turns threads off), else one per
- * core, at most 4. The extension sets VAE_LAB_WASM_THREADS so that parallel runs do not compete for the cores.
+ * How many threads the wasm backend should use: VAE_LAB_THREADS or VAE_LAB_WASM_THREADS when set (1 turns threads
+ * off), else one per core, at most 4. The extension sets it so that parallel runs do not compete for the cores.
  */
 export function requestedWasmThreads(): number {
-  const env = process.env.VAE_LAB_WASM_THREADS;
-  if (env !== undefined && env !== '') {
-    const n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`VAE_LAB_WASM_THREADS must be a whole number of at least 1, got "${env}".`);
-    return n;
-  }
-  return Math.max(1, Math.min(4, os.cpus().length));
+  return requestedThreads(Math.max(1, Math.min(4, os.cpus().length)));
 }
 
 export type ThreadedStart = { ok: true; threads: number } | { ok: false; reason: string };

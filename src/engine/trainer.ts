@@ -90,11 +90,12 @@ function folderWrite<T>(file: string, write: () => T, verb = 'write'): T {
 /** Start a new run of an experiment file. Configuration and data errors are thrown before a run folder exists. */
 export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<RunOutcome> {
   const config = loadExperimentFile(req.experimentFile, { set: req.overrides, epochs: req.epochs, backend: req.backend });
-  const backend = await initBackend(config.backend);
+  // The data and the run folder first: a bad data file or an unwritable runs folder is reported before a native
+  // backend starts (libtensorflow prints its own start-up lines); a backend that cannot start leaves no run folder.
   const data = loadData(config, path.dirname(path.resolve(req.experimentFile)));
   const runId = newRunId();
   const runDir = path.join(path.resolve(req.runsRoot), config.name, runId);
-  folderWrite(runDir, () => fs.mkdirSync(runDir, { recursive: true }), 'create');
+  const created = folderWrite(runDir, () => fs.mkdirSync(runDir, { recursive: true }), 'create');
   const t = now();
   const record: RunRecord = {
     formatVersion: 1,
@@ -103,13 +104,22 @@ export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<R
     experimentFile: path.resolve(req.experimentFile),
     status: 'running',
     config,
-    backend,
     createdAt: t,
     updatedAt: t,
     pid: process.pid,
     timings: { totalSeconds: 0, epochSeconds: [] },
     progress: { epoch: 0, step: 0, totalSteps: 0 },
   };
+  // run.json at once, so that the folder is a run (interrupted, resumable) whenever the process is killed.
+  writeRunJson(runFiles.record(runDir), record);
+  let backend: BackendInfo;
+  try {
+    backend = await initBackend(config.backend);
+  } catch (err) {
+    fs.rmSync(created ?? runDir, { recursive: true, force: true });
+    throw err;
+  }
+  record.backend = backend;
   writeRunJson(runFiles.record(runDir), record);
   return new TrainingSession(config, data, backend, runDir, record, hooks).run(false);
 }

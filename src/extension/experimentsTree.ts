@@ -109,7 +109,10 @@ function tooltip(status: DisplayStatus, rec: RunRecord | undefined, job: RunJob 
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${rec?.experiment ?? job?.label ?? ''}** · ${rec?.runId ?? ''}\n\n`);
   md.appendMarkdown(`Status: **${status}**${rec?.statusReason ? ` (${rec.statusReason})` : ''}\n\n`);
-  if (rec?.backend) md.appendMarkdown(`Backend: ${rec.backend.name} ${rec.backend.version}\n\n`);
+  if (rec?.backend) {
+    md.appendMarkdown(`Backend: ${rec.backend.name} ${rec.backend.version}${rec.backend.requested === 'auto' ? ' (auto)' : ''}\n\n`);
+    for (const n of rec.backend.notUsed ?? []) md.appendMarkdown(`Not used: ${n.name}: ${n.reason}\n\n`);
+  }
   if (rec) md.appendMarkdown(`Progress: epoch ${rec.progress.epoch}/${rec.config.training.epochs}, step ${rec.progress.step}/${rec.progress.totalSteps}\n\n`);
   const m = rec?.finalMetrics;
   if (m) {

@@ -8,6 +8,7 @@ import { DashboardPanel, Dashboards } from './dashboard';
 import { ExperimentDiagnostics } from './diagnostics';
 import { Explorers } from './explorer';
 import { EXPERIMENT_GLOB, ExperimentItem, ExperimentsTree, RunItem, VaeTreeItem } from './experimentsTree';
+import { InstallBackendArgs, installBackendCommand } from './installBackend';
 import { RunJob, RunManager } from './runManager';
 import { isInside, runsRootFor, settings } from './settings';
 import { throttle } from './throttle';
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   reg('vaeLab.compareRuns', (arg?: unknown, selected?: unknown[]) => compareCommand(arg, selected, tree, dashboards));
   reg('vaeLab.exportRun', (arg?: unknown, dest?: string) => exportCommand(arg, tree, manager!, dest));
   reg('vaeLab.deleteRun', (arg?: unknown, confirmed?: boolean) => deleteCommand(arg, tree, manager!, confirmed === true, refresh.flush));
+  reg('vaeLab.installBackend', (args?: InstallBackendArgs) => installBackendCommand(context.asAbsolutePath(path.join('dist', 'cli.js')), output, args && typeof args === 'object' ? args : {}));
   reg('vaeLab.showOutput', () => output.show(true));
   reg('vaeLab.refresh', () => refresh.flush());
   updateStatusBar(status, manager);

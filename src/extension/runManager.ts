@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { EngineEvent, EvalResult, HostMessage } from '../core/protocol';
 import { isEngineEvent } from '../core/protocol';
 import { readRunRecord, runFiles, writeJsonAtomic } from '../core/runFolder';
-import { settings } from './settings';
+import { engineEnv, settings } from './settings';
 
 export type JobState = 'queued' | 'running' | 'stopping' | 'completed' | 'failed' | 'cancelled';
 
@@ -107,10 +107,10 @@ export class RunManager implements vscode.Disposable {
     const s = settings();
     const execPath = s.nodePath || process.execPath;
     // In VS Code desktop the extension host runs inside Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
-    // The wasm backend's threads share the cores among the runs that may go on at once (see src/engine/wasmThreads.ts).
+    // The backends' threads share the cores among the runs that may go on at once (see src/engine/backends/).
     return fork(this.enginePath, [], {
       execPath,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', VAE_LAB_WASM_THREADS: process.env.VAE_LAB_WASM_THREADS || String(engineThreads(os.cpus().length, s.maxParallelRuns)) },
+      env: engineEnv({ VAE_LAB_WASM_THREADS: process.env.VAE_LAB_WASM_THREADS || String(engineThreads(os.cpus().length, s.maxParallelRuns)) }),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
   }

@@ -9,6 +9,8 @@ export interface Settings {
   nodePath: string;
   maxParallelRuns: number;
   uiUpdateIntervalMs: number;
+  /** Where `vae-lab backend install` puts native backends; empty: ~/.vae-lab/backends (the CLI's default too). */
+  backendsFolder: string;
 }
 
 export function settings(): Settings {
@@ -19,7 +21,14 @@ export function settings(): Settings {
     nodePath: c.get<string>('nodePath') ?? '',
     maxParallelRuns: c.get<number>('maxParallelRuns') ?? 1,
     uiUpdateIntervalMs: c.get<number>('uiUpdateIntervalMs') ?? 250,
+    backendsFolder: c.get<string>('backendsFolder') ?? '',
   };
+}
+
+/** The environment of an engine or CLI child process: VAE_LAB_BACKENDS_DIR from the setting, when set. */
+export function engineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const folder = settings().backendsFolder;
+  return { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(folder ? { VAE_LAB_BACKENDS_DIR: folder } : {}), ...extra };
 }
 
 /** The runs root for an experiment file: <its workspace folder>/<runsFolder> (an absolute runsFolder is used as is). */

@@ -95,6 +95,9 @@ async function main() {
   headless(['install'], 'installing the headless VS Code');
   // The packaged threaded wasm build must start from the installed extension: ask for 2 threads whatever the cores.
   process.env.VAE_LAB_WASM_THREADS = '2';
+  // The package suite starts without native backends (auto trains on wasm), then installs tensorflow into a folder of
+  // its own through "VAE: Install Backend..." and the vaeLab.backendsFolder setting.
+  process.env.VAE_LAB_BACKENDS_DIR = mkdtempSync(join(tmpdir(), 'vae-lab-no-backends-'));
   headless(['run', '--install-extension', vsix, '--extensionTestsPath', join(OUT, 'vsix', 'index'), '--workspace', prepareWorkspace('vsix'), '--screenshot-dir', join(ARTIFACTS, 'integration-vsix')], 'the package suite');
 }
 

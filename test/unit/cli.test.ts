@@ -136,7 +136,7 @@ test('a diverging run stops with "diverged at step N", exit 1, one error line, a
 /** Train the small MNIST experiment through the CLI with extra environment variables; returns run.json. */
 function trainWith(env: Record<string, string>, dir: string) {
   const out = path.join(dir, 'runs');
-  const r = spawnSync(process.execPath, [CLI, 'train', 'examples/mnist-vae.vae.json', '--epochs', '1', '--set', 'data.options.limit=600', '--out', out], {
+  const r = spawnSync(process.execPath, [CLI, 'train', 'examples/mnist-vae.vae.json', '--epochs', '1', '--backend', 'wasm', '--set', 'data.options.limit=600', '--out', out], {
     cwd: REPO,
     encoding: 'utf8',
     timeout: 120000,

@@ -161,6 +161,7 @@ test('a model too large for the backend is refused before it is built, with an e
     name: 'huge',
     data: { source: 'mnist', options: { limit: 200 } },
     model: { kind: 'vae', encoder: { hidden: [8192, 8192, 8192, 8192] } },
+    backend: 'wasm',
   });
   const r = spawnSync(process.execPath, [CLI, 'train', file, '--out', path.join(dir, 'runs')], { cwd: REPO, encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 2, r.stderr);

@@ -96,8 +96,8 @@ function ensureAptPackages() {
     throw new HarnessError(`missing apt packages (${missing.join(', ')}); run this as root or install them yourself`);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  runStep('apt-get update', 'apt-get', ['update'], { env });
-  runStep('apt-get install', 'apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
+  runStep('apt-get update', 'apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env });
+  runStep('apt-get install', 'apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...missing], { env });
 }
 
 /** Throws unless every module loads in this Node when required from `dir` (i.e. its native binding was built). */

@@ -3,8 +3,9 @@
 // Prints a table and writes bench/results/<timestamp>.json plus bench/results/latest.json. What each number means:
 // bench/README.md.
 //
-//   a  training throughput of the reference VAE (examples/mnist-vae.vae.json) through the CLI, per backend
-//   b  the same model, data and batch size in PyTorch (bench/peer/torch_vae.py), tuned; ratio ours / PyTorch
+//   a  training throughput of the reference VAE (examples/mnist-vae.vae.json) and of the conv beta-VAE
+//      (examples/shapes-beta-vae.vae.json) through the CLI, per backend (tensorflow, wasm, each also on one thread)
+//   b  the same models, data shapes and batch sizes in PyTorch (bench/peer/torch_vae.py), tuned; ratios ours / PyTorch
 //   c  training through the engine child process (fork dist/engine.js + IPC, as the extension does) versus the CLI
 //   d  latent sampler latency in the webview, read from test-artifacts/e2e/latency.json (written by the e2e test)
 //   e  bundle sizes and the time to require dist/extension.js with a stubbed 'vscode' module
@@ -18,6 +19,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXPERIMENT = 'examples/mnist-vae.vae.json';
+/** The convolutional example: 32x32x1 shapes, conv [32, 32, 64] / dense 256 / latent 6 beta-VAE, batch 64. */
+const CONV_EXPERIMENT = 'examples/shapes-beta-vae.vae.json';
+/** Goals for the "tensorflow" backend against the tuned PyTorch peer (ratio ours / PyTorch, higher is faster). */
+const TENSORFLOW_GOALS = { mlp: 0.7, conv: 1.0 };
+/** Variables that change how many threads a training run uses: cleared, so that every row says what it sets. */
+const THREAD_ENV = ['VAE_LAB_THREADS', 'VAE_LAB_WASM_THREADS', 'TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS'];
 const CLI = 'dist/cli.js';
 const ENGINE = 'dist/engine.js';
 const MNIST_CACHE = 'dist/data/mnist-10k.bin';
@@ -31,11 +38,15 @@ const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 const HEAVY = [/dist\/cli\.js/, /dist\/engine\.js/, /node --test/, /code-server/, /chromium/, /test\/integration\/run\.mjs/, /test\/e2e\/run\.mjs/, /\.vscode-test\//, /torch_vae\.py/];
 
 const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first)
-  --only a,b,...      parts to run (default all): a training throughput per backend, b PyTorch peer,
-                      c engine child process vs CLI, d webview latency, e bundle sizes and require time, f peak memory,
-                      g kernel profile of a training step
-  --epochs N          epochs per training run, the first is the warm-up and is excluded (default 6, at least 4)
+  --only a,b,...      parts to run (default all): a training throughput per backend (MLP and conv examples),
+                      b PyTorch peers and ratios, c engine child process vs CLI, d webview latency, e bundle sizes and
+                      require time, f peak memory, g kernel profile of a training step
+  --epochs N          epochs per MLP training run, the first is the warm-up and is excluded (default 6, at least 4)
   --repeat N          independent runs of each training measurement, interleaved (default 3)
+  --no-conv           skip the conv example (${CONV_EXPERIMENT}) in a and b
+  --conv-epochs N     epochs per conv training run, the first excluded (default 4, at least 3)
+  --conv-count N      shapes generated for the conv runs (data.options.count, default 2000: 1,440 training images;
+                      the example's own 12000 makes a wasm epoch take minutes)
   --with-cpu          also measure the pure-JavaScript 'cpu' backend, on a reduced data set (--cpu-limit)
   --cpu-limit N       MNIST pool size for the cpu backend (data.options.limit, default 1000: 900 training digits)
   --install-peer      apt-get install python3-torch and OpenBLAS when PyTorch is missing
@@ -49,7 +60,7 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
 // Options
 
 function parseArgs(argv) {
-  const o = { only: new Set(PARTS), epochs: 6, repeat: 3, withCpu: false, cpuLimit: 1000, installPeer: false, python: undefined, waitIdle: 0, write: true, keepRuns: false };
+  const o = { only: new Set(PARTS), epochs: 6, repeat: 3, conv: true, convEpochs: 4, convCount: 2000, withCpu: false, cpuLimit: 1000, installPeer: false, python: undefined, waitIdle: 0, write: true, keepRuns: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -69,6 +80,9 @@ function parseArgs(argv) {
       }
       case '--epochs': o.epochs = int(4); break;
       case '--repeat': o.repeat = int(1); break;
+      case '--no-conv': o.conv = false; break;
+      case '--conv-epochs': o.convEpochs = int(3); break;
+      case '--conv-count': o.convCount = int(20); break;
       case '--with-cpu': o.withCpu = true; break;
       case '--cpu-limit': o.cpuLimit = int(20); break;
       case '--install-peer': o.installPeer = true; break;
@@ -172,7 +186,9 @@ function machineInfo() {
     node: process.version,
     tfjs: pkgVersion('@tensorflow/tfjs'),
     tfjsBackendWasm: pkgVersion('@tensorflow/tfjs-backend-wasm'),
-    tfjsNode: pkgVersion('@tensorflow/tfjs-node') ?? null,
+    // tfjs-node is not an npm dependency: it lives in the backends folder; main() fills these from `backend list`.
+    tfjsNode: null,
+    backendsDir: null,
   };
 }
 
@@ -235,11 +251,49 @@ async function waitIdle(minutes) {
 // ---------------------------------------------------------------------------------------------------------------
 // Training runs: the CLI (a, c, f) and the engine child process (c)
 
-function tfjsNodeStatus() {
-  const r = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { cwd: ROOT, encoding: 'utf8', timeout: 120000 });
-  if (r.status === 0) return { available: true };
-  const first = (r.stderr || '').split('\n').find((l) => /Error|Cannot find/.test(l)) ?? 'require failed';
-  return { available: false, reason: `@tensorflow/tfjs-node does not load here (${first.trim()}); install it (npm install @tensorflow/tfjs-node) to measure the "tensorflow" backend` };
+/**
+ * Which backends run here, as the engine sees them: `node dist/cli.js backend list --json` (one JSON line on stdout:
+ * {backendsDir, backends: [{name, available, version, detail, reason, auto}], installed}). tfjs-node is no npm
+ * dependency; the engine loads it from its backends folder, so only the engine can say whether it is there.
+ */
+function backendList() {
+  const r = spawnSync(process.execPath, [CLI, 'backend', 'list', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 180000, env: cleanEnv() });
+  const line = (r.stdout || '').trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  let list;
+  try {
+    list = line ? JSON.parse(line) : undefined;
+  } catch {
+    list = undefined;
+  }
+  if (!list?.backends) {
+    const why = r.error ? r.error.message : `exit ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-2).join(' / ')}`;
+    return { error: `${CLI} backend list --json failed (${why})`, backends: [] };
+  }
+  return list;
+}
+
+/** The "tensorflow" entry of backendList(): available, or the reason it is not. */
+function tensorflowStatus(list) {
+  if (list.error) return { available: false, reason: list.error };
+  const tf = list.backends.find((b) => b.name === 'tensorflow');
+  if (!tf) return { available: false, reason: `${CLI} backend list knows no "tensorflow" backend` };
+  if (tf.available) return { available: true, version: tf.version, detail: tf.detail, auto: tf.auto };
+  // The engine's reason says what is missing where, and how to install it.
+  return { available: false, version: tf.version, reason: tf.reason ?? `not available (backends folder ${list.backendsDir})` };
+}
+
+/** process.env without the thread settings (THREAD_ENV), plus `extra`: each run gets exactly the threads it asks for. */
+function cleanEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of THREAD_ENV) delete env[k];
+  return Object.assign(env, extra);
+}
+
+/** Training examples the engine uses when a generated data set has `count` examples (default 20 % test, 10 % validation). */
+function trainCount(count, testSplit = 0.2, validationSplit = 0.1) {
+  const split = (n, f) => (f > 0 ? Math.max(1, Math.round(n * f)) : 0);
+  const pool = count - split(count, testSplit);
+  return pool - split(pool, validationSplit);
 }
 
 /** Summary of a finished run folder: what run.json says, plus the epoch events. */
@@ -264,13 +318,13 @@ function summariseRun(runDir, epochEvents, wallSeconds, maxRssKiB, cpu, rssHow) 
 }
 
 /** `node dist/cli.js train <experiment> --epochs N --backend B --out <tmp> --json`, under /usr/bin/time when present. */
-async function cliRun(backend, epochs, sets, tmpRoot, useTime, env = {}) {
+async function cliRun(backend, epochs, sets, tmpRoot, useTime, env = {}, experiment = EXPERIMENT) {
   const out = mkdtempSync(path.join(tmpRoot, `cli-${backend}-`));
   const timeFile = path.join(out, 'time.txt');
-  const args = [CLI, 'train', EXPERIMENT, '--epochs', String(epochs), '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
+  const args = [CLI, 'train', experiment, '--epochs', String(epochs), '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
   const [cmd, cmdArgs] = useTime ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
-  const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(env) });
   live.add(child);
   let buf = '';
   let stderr = '';
@@ -317,7 +371,7 @@ async function childRun(backend, epochs, tmpRoot, useTime) {
   const child = fork(path.join(ROOT, ENGINE), [], {
     cwd: ROOT,
     ...(useTime ? { execPath: '/usr/bin/time', execArgv: ['-f', '%M %U %S', '-o', timeFile, process.execPath] } : { execPath: process.execPath }),
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    env: cleanEnv({ ELECTRON_RUN_AS_NODE: '1' }),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
@@ -409,12 +463,14 @@ function peerConfigs(cores) {
   return configs;
 }
 
-async function peerRun(py, config, epochs) {
+/** One peer process; `model` 'mlp' (the MNIST cache) or 'conv' (`train` synthetic 32x32x1 images). */
+async function peerRun(py, config, epochs, model = 'mlp', train = undefined, timeoutMs = 240000) {
   const env = { ...process.env };
   for (const k of ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'MKL_NUM_THREADS', 'GOTO_NUM_THREADS']) delete env[k];
   if (config.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = [config.env.LD_LIBRARY_PATH, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   Object.assign(env, Object.fromEntries(Object.entries(config.env).filter(([k]) => k !== 'LD_LIBRARY_PATH')));
-  const args = [PEER_SCRIPT, '--cache', path.join(ROOT, MNIST_CACHE), '--epochs', String(epochs), '--threads', String(config.threads)];
+  const data = model === 'conv' ? ['--model', 'conv'] : ['--model', 'mlp', '--cache', path.join(ROOT, MNIST_CACHE)];
+  const args = [PEER_SCRIPT, ...data, ...(train ? ['--train', String(train)] : []), '--epochs', String(epochs), '--threads', String(config.threads)];
   const child = spawn(py, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
@@ -422,13 +478,85 @@ async function peerRun(py, config, epochs) {
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
   // A pathological setting (busy-waiting threads on a loaded machine) can take minutes: give up on it.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise((r) => child.on('close', r));
   clearTimeout(timer);
   live.delete(child);
-  if (code !== 0) return { error: code === null ? 'timed out (240 s)' : `exit ${code}: ${err.trim().split('\n').pop()}` };
+  if (code !== 0) return { error: code === null ? `timed out (${Math.round(timeoutMs / 1000)} s)` : `exit ${code}: ${err.trim().split('\n').pop()}` };
   const r = JSON.parse(out.trim().split('\n').pop());
   return { ...r, examplesPerSecond: round(r.examplesPerSecond, 1) };
+}
+
+/**
+ * Tune the peer for one model ('mlp' or 'conv'): each setting of peerConfigs for `tuneEpochs` epochs; the fastest is
+ * then measured in the interleaved rounds for `epochs` epochs, and, when it uses more than one thread, the best
+ * one-thread setting too (peer.single), for the one-thread-each ratios.
+ */
+async function setupPeer(found, model, cores, { tuneEpochs, epochs, train, tuneTimeoutMs = 240000 }) {
+  const configs = peerConfigs(cores);
+  log(`PyTorch ${found.torch} (${found.python}), ${model} model: trying ${configs.length} settings, ${tuneEpochs} epochs each`);
+  const tuning = [];
+  // A setting whose threads collapse (busy-waiting on a loaded machine) can be 50x slower than the best: give up on
+  // one that takes over 5 times as long as the fastest so far would (plus 5 s to start Python, at least 15 s).
+  const examples = train ?? 7200;
+  let bestSoFar = 0;
+  for (const c of configs) {
+    const limitMs = bestSoFar ? Math.min(tuneTimeoutMs, Math.max(15000, 5000 + (5 * tuneEpochs * examples * 1000) / bestSoFar)) : tuneTimeoutMs;
+    const r = await peerRun(found.python, c, tuneEpochs, model, train, limitMs);
+    if (r.examplesPerSecond > bestSoFar) bestSoFar = r.examplesPerSecond;
+    tuning.push({ setting: c.label, examplesPerSecond: r.examplesPerSecond, error: r.error, threads: r.threads, blas: r.blas });
+    log(`  peer ${model} ${c.label}: ${r.error ?? `${fmtInt(r.examplesPerSecond)} ex/s`}`);
+  }
+  const ok = tuning.map((t, i) => ({ ...t, config: configs[i] })).filter((t) => t.examplesPerSecond);
+  if (!ok.length) return { skipped: 'every PyTorch setting failed', tuning };
+  const pick = (list) => list.reduce((a, b) => (b.examplesPerSecond > a.examplesPerSecond ? b : a));
+  const best = pick(ok);
+  const peer = { model, python: found.python, torch: found.torch, setting: best.setting, config: best.config, tuningEpochs: tuneEpochs, epochs, train, tuning, runs: [] };
+  const single = ok.filter((t) => t.threads === 1);
+  if (best.threads !== 1 && single.length) peer.single = { setting: pick(single).setting, config: pick(single).config, runs: [] };
+  return peer;
+}
+
+/** The JSON of a peer (result.peer, result.peerConv) and its table rows; ok when it has measured runs. */
+function summarisePeer(peer, rows, label, label1) {
+  if (!peer || peer.skipped || !peer.runs.length) {
+    const json = { skipped: peer?.skipped ?? 'every PyTorch run failed', tuning: peer?.tuning };
+    rows.push([label, 'skipped', json.skipped]);
+    return { ok: false, json };
+  }
+  const eps = peer.runs.map((r) => r.examplesPerSecond);
+  const s = spread(eps);
+  const r0 = peer.runs[0];
+  const json = {
+    framework: 'pytorch',
+    model: r0.model,
+    parameters: r0.parameters,
+    torch: peer.torch,
+    python: peer.python,
+    setting: peer.setting,
+    threads: r0.threads,
+    blas: r0.blas,
+    env: r0.env,
+    examplesPerSecond: round(median(eps), 1),
+    spreadPercent: round(s, 1),
+    trainExamples: r0.trainExamples,
+    batchSize: r0.batchSize,
+    measuredEpochsPerRun: peer.epochs - 1,
+    tuningEpochs: peer.tuningEpochs,
+    runs: peer.runs.map((r) => ({ examplesPerSecond: r.examplesPerSecond, epochSeconds: r.epochSeconds, trainLoss: r.trainLoss })),
+    tuning: peer.tuning.map(({ setting, examplesPerSecond, error, threads, blas }) => ({ setting, examplesPerSecond, threads, blas, error })),
+  };
+  rows.push([
+    label,
+    `${fmtInt(json.examplesPerSecond)} ex/s`,
+    `torch ${peer.torch}, best of ${peer.tuning.length} settings: ${peer.setting}; median of ${peer.epochs - 1} epochs over ${fmtInt(r0.trainExamples)} examples, batch ${r0.batchSize}; ${peer.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}`,
+  ]);
+  if (peer.single?.runs.length) {
+    const e1 = peer.single.runs.map((r) => r.examplesPerSecond);
+    json.singleThread = { setting: peer.single.setting, examplesPerSecond: round(median(e1), 1), spreadPercent: round(spread(e1), 1), runs: e1 };
+    rows.push([label1, `${fmtInt(json.singleThread.examplesPerSecond)} ex/s`, json.singleThread.setting]);
+  }
+  return { ok: true, json };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -551,59 +679,92 @@ async function main() {
   const rows = [];
 
   try {
-    // --- which backends
+    // --- which backends: as the engine sees them (`backend list --json`); tfjs-node is in the backends folder
     const needTraining = has('a') || has('c') || has('f');
-    const tfNode = has('a') || needTraining ? tfjsNodeStatus() : { available: false };
-    const primary = tfNode.available ? 'tensorflow' : 'wasm';
+    const list = needTraining || has('g') ? backendList() : undefined;
+    const tfStatus = list ? tensorflowStatus(list) : { available: false, reason: 'not checked (no training part)' };
+    if (list) {
+      machine.tfjsNode = tfStatus.available ? tfStatus.version : null;
+      machine.backendsDir = list.backendsDir ?? null;
+      result.backendList = list.error ? { error: list.error } : list.backends.map(({ name, available, version, detail, reason, auto }) => ({ name, available, version, detail, reason, auto }));
+      if (!tfStatus.available) log(`the "tensorflow" backend is not available: ${tfStatus.reason}`);
+    }
+    // The backend `auto` picks (the first available of tensorflow, wasm): the one of (b)'s headline ratio, (c), (f), (g).
+    const auto = list?.backends.find((b) => b.auto && b.available)?.name;
+    const primary = auto === 'tensorflow' || auto === 'wasm' ? auto : tfStatus.available ? 'tensorflow' : 'wasm';
+    const oneThread = { VAE_LAB_THREADS: '1' };
+    const convData = (() => {
+      const d = readJson(path.join(ROOT, CONV_EXPERIMENT)).data ?? {};
+      return { sets: [`data.options.count=${opt.convCount}`], train: trainCount(opt.convCount, d.testSplit ?? 0.2, d.validationSplit ?? 0.1) };
+    })();
+    result.settings.conv = opt.conv && (has('a') || has('b')) ? { experiment: CONV_EXPERIMENT, epochs: opt.convEpochs, warmupEpochs: 1, dataCount: opt.convCount, trainExamples: convData.train, batchSize: 64 } : undefined;
     const backends = {};
+    const convBackends = {};
     if (has('a')) {
-      backends.tensorflow = tfNode.available ? { runs: [] } : { skipped: tfNode.reason };
-      backends.wasm = { runs: [] };
-      // The wasm backend uses one thread per core (src/engine/wasmThreads.ts); one thread, for a like-for-like
-      // comparison with one-thread PyTorch, when the machine has more than one core.
-      if (machine.cores > 1) backends['wasm, 1 thread'] = { runs: [], env: { VAE_LAB_WASM_THREADS: '1' } };
-      backends.cpu = opt.withCpu ? { runs: [], dataLimit: opt.cpuLimit } : { skipped: 'not measured: about 20-100x slower; pass --with-cpu (measured on a reduced data set, --cpu-limit)' };
+      const tfRow = () => (tfStatus.available ? { backend: 'tensorflow', runs: [] } : { skipped: `not available: ${tfStatus.reason}` });
+      backends.tensorflow = tfRow();
+      // Each backend also on one thread (VAE_LAB_THREADS=1: wasm's pthread pool off, TF_NUM_INTRAOP_THREADS=1 for
+      // tensorflow), for a like-for-like comparison with one-thread PyTorch, when the machine has more than one core.
+      if (tfStatus.available && machine.cores > 1) backends['tensorflow, 1 thread'] = { backend: 'tensorflow', runs: [], env: oneThread };
+      backends.wasm = { backend: 'wasm', runs: [] };
+      if (machine.cores > 1) backends['wasm, 1 thread'] = { backend: 'wasm', runs: [], env: oneThread };
+      backends.cpu = opt.withCpu ? { backend: 'cpu', runs: [], dataLimit: opt.cpuLimit } : { skipped: 'not measured: about 20-100x slower; pass --with-cpu (measured on a reduced data set, --cpu-limit)' };
+      if (opt.conv) {
+        convBackends.tensorflow = tfRow();
+        if (tfStatus.available && machine.cores > 1) convBackends['tensorflow, 1 thread'] = { backend: 'tensorflow', runs: [], env: oneThread };
+        convBackends.wasm = { backend: 'wasm', runs: [] };
+      }
     }
 
     // --- peer setup and tuning (short runs) before the interleaved rounds
     let peer;
+    let convPeer;
     if (has('b')) {
       let found = pythonWithTorch(opt.python);
       if (!found && opt.installPeer && installPeer()) found = pythonWithTorch(opt.python);
-      if (!found) peer = { skipped: opt.installPeer ? `${PEER_MISSING}; apt-get install failed` : PEER_MISSING };
-      else {
-        const tuneEpochs = 6;
-        log(`PyTorch ${found.torch} (${found.python}): trying ${peerConfigs(machine.cores).length} settings, ${tuneEpochs} epochs each`);
-        const tuning = [];
-        for (const c of peerConfigs(machine.cores)) {
-          const r = await peerRun(found.python, c, tuneEpochs);
-          tuning.push({ setting: c.label, examplesPerSecond: r.examplesPerSecond, error: r.error, threads: r.threads, blas: r.blas });
-          log(`  peer ${c.label}: ${r.error ?? `${fmtInt(r.examplesPerSecond)} ex/s`}`);
-        }
-        const ok = tuning.map((t, i) => ({ ...t, config: peerConfigs(machine.cores)[i] })).filter((t) => t.examplesPerSecond);
-        if (!ok.length) peer = { skipped: 'every PyTorch setting failed', tuning };
-        else {
-          const pick = (list) => list.reduce((a, b) => (b.examplesPerSecond > a.examplesPerSecond ? b : a));
-          const best = pick(ok);
-          // PyTorch epochs take well under a second: run more of them so that the median is as robust as ours.
-          peer = { python: found.python, torch: found.torch, setting: best.setting, config: best.config, tuningEpochs: tuneEpochs, epochs: Math.max(opt.epochs, 12), tuning, runs: [] };
-          // For reference next to our single-threaded wasm backend: the best one-thread setting, when the best uses more.
-          const single = ok.filter((t) => t.threads === 1);
-          if (best.threads !== 1 && single.length) peer.single = { setting: pick(single).setting, config: pick(single).config, runs: [] };
-        }
-      }
+      const missing = opt.installPeer ? `${PEER_MISSING}; apt-get install failed` : PEER_MISSING;
+      // PyTorch's MLP epochs take well under a second: more of them, so that the median is as robust as ours.
+      peer = found ? await setupPeer(found, 'mlp', machine.cores, { tuneEpochs: 6, epochs: Math.max(opt.epochs, 12) }) : { skipped: missing };
       checkInterference();
+      if (opt.conv) {
+        // Conv tuning: 3 epochs per setting on the same number of images as our conv runs; a setting that collapses
+        // (busy-waiting threads) is given up after 90 s.
+        convPeer = found ? await setupPeer(found, 'conv', machine.cores, { tuneEpochs: 3, epochs: Math.max(opt.convEpochs, 8), train: convData.train, tuneTimeoutMs: 90000 }) : { skipped: missing };
+        checkInterference();
+      }
     }
 
-    // --- interleaved rounds: CLI (primary backend), engine child, PyTorch peer, other backends
+    // --- interleaved rounds. Each round: CLI (primary backend), engine child, PyTorch peer, the other MLP rows; then
+    // the conv rows and the conv peer. Each group runs in ABBA order (reversed every other round) so that a slow
+    // drift of the machine's speed cancels out in the comparisons (b) and (c); the CLI and child runs of (c) stay
+    // next to each other.
     const engine = has('c') ? { cli: [], child: [] } : undefined;
     const cliRuns = [];
     const rounds = has('a') || has('b') || has('c') ? opt.repeat : needTraining ? 1 : 0;
     for (let round_ = 1; round_ <= rounds; round_++) {
+      const tag = `round ${round_}/${rounds}`;
+      const cliStep = (label, b, epochs, experiment, sets) => async () => {
+        log(`${tag}: CLI training, ${label}, ${epochs} epochs`);
+        const r = await cliRun(b.backend, epochs, sets, tmpRoot, useTime, b.env ?? {}, experiment);
+        b.runs.push(r);
+        log(`  ${fmtInt(r.examplesPerSecond)} ex/s, ${r.wallSeconds} s, ${r.maxRssMiB} MiB`);
+      };
+      const peerStep = (p, label) => async () => {
+        for (const [which, q] of [['', p], [', single thread for reference', p.single]]) {
+          if (!q) continue;
+          log(`${tag}: PyTorch peer, ${label}${which}: ${q.setting}, ${p.epochs} epochs`);
+          const r = await peerRun(p.python, q.config, p.epochs, p.model, p.train);
+          if (r.error) log(`  failed: ${r.error}`);
+          else {
+            q.runs.push(r);
+            log(`  ${fmtInt(r.examplesPerSecond)} ex/s`);
+          }
+        }
+      };
       const steps = [];
       if (needTraining) {
         steps.push(async () => {
-          log(`round ${round_}/${rounds}: CLI training, ${primary}, ${opt.epochs} epochs`);
+          log(`${tag}: CLI training, ${primary}, ${opt.epochs} epochs`);
           const r = await cliRun(primary, opt.epochs, [], tmpRoot, useTime);
           cliRuns.push(r);
           if (backends[primary]) backends[primary].runs.push(r);
@@ -613,48 +774,30 @@ async function main() {
       }
       if (engine) {
         steps.push(async () => {
-          log(`round ${round_}/${rounds}: engine child process (fork ${ENGINE} + IPC), ${primary}`);
+          log(`${tag}: engine child process (fork ${ENGINE} + IPC), ${primary}`);
           const r = await childRun(primary, opt.epochs, tmpRoot, useTime);
           engine.child.push(r);
           log(`  ${fmtInt(r.examplesPerSecond)} ex/s, ${r.wallSeconds} s`);
         });
       }
-      if (peer && !peer.skipped) {
-        steps.push(async () => {
-          log(`round ${round_}/${rounds}: PyTorch peer, ${peer.setting}, ${peer.epochs} epochs`);
-          const r = await peerRun(peer.python, peer.config, peer.epochs);
-          if (r.error) log(`  failed: ${r.error}`);
-          else {
-            peer.runs.push(r);
-            log(`  ${fmtInt(r.examplesPerSecond)} ex/s`);
-          }
-          if (peer.single) {
-            log(`round ${round_}/${rounds}: PyTorch peer, single thread for reference: ${peer.single.setting}`);
-            const r1 = await peerRun(peer.python, peer.single.config, peer.epochs);
-            if (r1.error) log(`  failed: ${r1.error}`);
-            else {
-              peer.single.runs.push(r1);
-              log(`  ${fmtInt(r1.examplesPerSecond)} ex/s`);
-            }
-          }
-        });
+      if (peer && !peer.skipped) steps.push(peerStep(peer, 'MLP'));
+      for (const [name, b] of Object.entries(backends)) {
+        if (b.skipped || name === primary || name === 'cpu') continue;
+        steps.push(cliStep(name, b, opt.epochs, EXPERIMENT, []));
       }
-      // ABBA order (reversed every other round) so that a slow drift of the machine's speed cancels out in the
-      // comparisons (c) and (b).
-      if (round_ % 2 === 0) steps.reverse();
-      for (const step of steps) {
-        await step();
-        checkInterference();
+      const convSteps = [];
+      for (const [name, b] of Object.entries(convBackends)) {
+        if (b.skipped) continue;
+        convSteps.push(cliStep(`conv ${name}`, b, opt.convEpochs, CONV_EXPERIMENT, convData.sets));
+        if (name === 'tensorflow' && convPeer && !convPeer.skipped) convSteps.push(peerStep(convPeer, 'conv'));
       }
-      if (has('a') && primary === 'tensorflow') {
-        log(`round ${round_}/${rounds}: CLI training, wasm`);
-        backends.wasm.runs.push(await cliRun('wasm', opt.epochs, [], tmpRoot, useTime));
-        checkInterference();
-      }
-      if (backends['wasm, 1 thread']) {
-        log(`round ${round_}/${rounds}: CLI training, wasm, 1 thread`);
-        backends['wasm, 1 thread'].runs.push(await cliRun('wasm', opt.epochs, [], tmpRoot, useTime, backends['wasm, 1 thread'].env));
-        checkInterference();
+      if (convPeer && !convPeer.skipped && !convSteps.length) convSteps.push(peerStep(convPeer, 'conv'));
+      for (const group of [steps, convSteps]) {
+        if (round_ % 2 === 0) group.reverse();
+        for (const step of group) {
+          await step();
+          checkInterference();
+        }
       }
       if (has('a') && opt.withCpu && round_ === 1) {
         log(`CLI training, cpu, data.options.limit=${opt.cpuLimit} (once)`);
@@ -664,91 +807,106 @@ async function main() {
     }
 
     // --- (a)
-    if (has('a')) {
-      result.training = {};
-      for (const [name, b] of Object.entries(backends)) {
+    const summariseBackends = (list, label, epochs, what) => {
+      const out = {};
+      for (const [name, b] of Object.entries(list)) {
         if (b.skipped) {
-          result.training[name] = { skipped: b.skipped };
-          rows.push([`(a) training throughput, ${name}`, 'skipped', b.skipped]);
+          out[name] = { skipped: b.skipped };
+          rows.push([`(a) ${label}, ${name}`, 'skipped', b.skipped]);
           continue;
         }
         const eps = b.runs.map((r) => r.examplesPerSecond);
         const s = spread(eps);
         const be = b.runs[0].backend;
-        result.training[name] = {
+        out[name] = {
           examplesPerSecond: round(median(eps), 1),
           spreadPercent: round(s, 1),
           trainExamples: b.runs[0].trainExamples,
-          measuredEpochsPerRun: opt.epochs - 1,
+          measuredEpochsPerRun: epochs - 1,
           backendDetail: `${be.name} ${be.version}: ${be.detail}`,
           dataLimit: b.dataLimit,
           env: b.env,
           runs: b.runs.map(({ backend, ...r }) => r),
         };
         rows.push([
-          `(a) training throughput, ${name}`,
-          `${fmtInt(median(eps))} ex/s`,
-          `median of ${opt.epochs - 1} epochs (warm-up excluded) over ${fmtInt(b.runs[0].trainExamples)} digits; ${b.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}; ${be.detail}`,
+          `(a) ${label}, ${name}`,
+          `${fmtInt(out[name].examplesPerSecond)} ex/s`,
+          `median of ${epochs - 1} epochs (warm-up excluded) over ${fmtInt(b.runs[0].trainExamples)} ${what}; ${b.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}; ${be.detail}`,
         ]);
       }
+      return out;
+    };
+    if (has('a')) {
+      result.training = summariseBackends(backends, 'training throughput', opt.epochs, 'digits');
+      if (opt.conv) result.trainingConv = summariseBackends(convBackends, 'conv training throughput', opt.convEpochs, `${path.basename(CONV_EXPERIMENT)} images (data.options.count=${opt.convCount}), batch 64`);
     }
 
     // --- (b)
     if (has('b')) {
-      if (peer.skipped || !peer.runs.length) {
-        result.peer = { skipped: peer.skipped ?? 'every PyTorch run failed', tuning: peer.tuning };
-        result.trainRatioVsPytorch = null;
-        rows.push(['(b) PyTorch peer', 'skipped', result.peer.skipped]);
-      } else {
-        const eps = peer.runs.map((r) => r.examplesPerSecond);
-        const s = spread(eps);
-        const r0 = peer.runs[0];
-        result.peer = {
-          framework: 'pytorch',
-          torch: peer.torch,
-          python: peer.python,
-          setting: peer.setting,
-          threads: r0.threads,
-          blas: r0.blas,
-          env: r0.env,
-          examplesPerSecond: round(median(eps), 1),
-          spreadPercent: round(s, 1),
-          trainExamples: r0.trainExamples,
-          measuredEpochsPerRun: peer.epochs - 1,
-          tuningEpochs: peer.tuningEpochs,
-          runs: peer.runs.map((r) => ({ examplesPerSecond: r.examplesPerSecond, epochSeconds: r.epochSeconds, trainLoss: r.trainLoss })),
-          tuning: peer.tuning.map(({ setting, examplesPerSecond, error, threads, blas }) => ({ setting, examplesPerSecond, threads, blas, error })),
-        };
-        if (peer.single?.runs.length) {
-          const e1 = peer.single.runs.map((r) => r.examplesPerSecond);
-          result.peer.singleThread = { setting: peer.single.setting, examplesPerSecond: round(median(e1), 1), spreadPercent: round(spread(e1), 1), runs: e1 };
-        }
-        rows.push([
-          '(b) PyTorch peer, same model/data/batch',
-          `${fmtInt(median(eps))} ex/s`,
-          `torch ${peer.torch}, best of ${peer.tuning.length} settings: ${peer.setting}; median of ${peer.epochs - 1} epochs; ${peer.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}`,
-        ]);
+      const ratio = (ours, theirs) => (ours?.examplesPerSecond && theirs?.examplesPerSecond ? round(ours.examplesPerSecond / theirs.examplesPerSecond, 3) : null);
+      const ratioRow = (label, r, oursName, ours, theirsName, theirs, goal) => {
+        if (r === null) return;
+        const g = goal === undefined ? '' : `; goal >= ${goal.toFixed(1)}: ${r >= goal ? 'met' : 'NOT met'}`;
+        rows.push([label, r.toFixed(3), `VAE Lab (${oursName}) ${fmtInt(ours.examplesPerSecond)} ex/s / PyTorch (${theirsName}) ${fmtInt(theirs.examplesPerSecond)} ex/s${g}`]);
+      };
+      const goals = {};
+      const goalEntry = (model, r, why) => (goals[model] = { goal: TENSORFLOW_GOALS[model], ratio: r, met: r === null ? null : r >= TENSORFLOW_GOALS[model], ...(r === null ? { why } : {}) });
+      const notMeasured = (label, why) => rows.push([label, 'n/a', why]);
+      const tfWhy = !has('a') ? 'run part a as well (--only a,b)' : tfStatus.available ? 'no tensorflow run' : `the "tensorflow" backend is not available: ${tfStatus.reason}`;
+
+      // MLP
+      const p = summarisePeer(peer, rows, '(b) PyTorch peer, same model/data/batch', '(b) PyTorch, one thread (reference)');
+      result.peer = p.json;
+      if (!p.ok) result.trainRatioVsPytorch = null;
+      else {
         const oursBackend = result.training?.[primary] ?? (cliRuns.length ? { examplesPerSecond: median(cliRuns.map((r) => r.examplesPerSecond)) } : undefined);
+        const torch1 = result.peer.singleThread ?? (result.peer.threads === 1 ? result.peer : undefined);
+        const torch1Name = result.peer.singleThread?.setting ?? result.peer.setting;
         if (oursBackend?.examplesPerSecond) {
-          result.trainRatioVsPytorch = round(oursBackend.examplesPerSecond / result.peer.examplesPerSecond, 3);
+          result.trainRatioVsPytorch = ratio(oursBackend, result.peer);
           result.trainRatioBackend = primary;
-          rows.push(['(b) ratio ours / PyTorch', result.trainRatioVsPytorch.toFixed(3), `VAE Lab (${primary}) ${fmtInt(oursBackend.examplesPerSecond)} ex/s / PyTorch ${fmtInt(result.peer.examplesPerSecond)} ex/s`]);
+          ratioRow('(b) ratio ours / PyTorch', result.trainRatioVsPytorch, primary, oursBackend, 'tuned', result.peer, primary === 'tensorflow' ? TENSORFLOW_GOALS.mlp : undefined);
           // One thread against one thread: our wasm backend on one thread / PyTorch's best one-thread setting.
-          const ours1 = result.training?.['wasm, 1 thread'];
-          const torch1 = result.peer.singleThread ?? (result.peer.threads === 1 ? result.peer : undefined);
-          if (result.peer.singleThread) {
-            const st = result.peer.singleThread;
-            rows.push(['(b) PyTorch, one thread (reference)', `${fmtInt(st.examplesPerSecond)} ex/s`, `${st.setting}`]);
-          }
-          if (ours1?.examplesPerSecond && torch1) {
-            result.trainRatioVsPytorchSingleThread = round(ours1.examplesPerSecond / torch1.examplesPerSecond, 3);
-            rows.push(['(b) ratio ours / PyTorch, one thread each', result.trainRatioVsPytorchSingleThread.toFixed(3), `VAE Lab (wasm, 1 thread) ${fmtInt(ours1.examplesPerSecond)} ex/s / PyTorch (${torch1.setting ?? result.peer.setting}) ${fmtInt(torch1.examplesPerSecond)} ex/s`]);
-          }
+          result.trainRatioVsPytorchSingleThread = torch1 ? ratio(result.training?.['wasm, 1 thread'], torch1) ?? undefined : undefined;
         } else {
           result.trainRatioVsPytorch = null;
-          rows.push(['(b) ratio ours / PyTorch', 'n/a', 'run part a as well (--only a,b)']);
+          notMeasured('(b) ratio ours / PyTorch', 'run part a as well (--only a,b)');
+        }
+        // Per backend, so that tensorflow and wasm are both compared with the same PyTorch runs.
+        const t = result.training ?? {};
+        result.tensorflowMlpRatioVsPytorch = ratio(t.tensorflow, result.peer);
+        result.tensorflowMlpRatioVsPytorchSingleThread = torch1 ? ratio(t['tensorflow, 1 thread'], torch1) : null;
+        result.wasmMlpRatioVsPytorch = ratio(t.wasm, result.peer);
+        goalEntry('mlp', result.tensorflowMlpRatioVsPytorch, tfWhy);
+        if (primary !== 'tensorflow') {
+          if (result.tensorflowMlpRatioVsPytorch === null) notMeasured('(b) ratio tensorflow / PyTorch', tfWhy);
+          else ratioRow('(b) ratio tensorflow / PyTorch', result.tensorflowMlpRatioVsPytorch, 'tensorflow', t.tensorflow, 'tuned', result.peer, TENSORFLOW_GOALS.mlp);
+        }
+        if (primary !== 'wasm') ratioRow('(b) ratio wasm / PyTorch', result.wasmMlpRatioVsPytorch, 'wasm', t.wasm, 'tuned', result.peer);
+        ratioRow('(b) ratio tensorflow / PyTorch, one thread each', result.tensorflowMlpRatioVsPytorchSingleThread, 'tensorflow, 1 thread', t['tensorflow, 1 thread'], torch1Name, torch1);
+        ratioRow('(b) ratio wasm / PyTorch, one thread each', result.trainRatioVsPytorchSingleThread ?? null, 'wasm, 1 thread', t['wasm, 1 thread'], torch1Name, torch1);
+      }
+
+      // Conv
+      if (opt.conv) {
+        const c = summarisePeer(convPeer, rows, '(b) conv PyTorch peer, same network/batch', '(b) conv PyTorch, one thread (reference)');
+        result.peerConv = c.json;
+        if (c.ok) {
+          const t = result.trainingConv ?? {};
+          const torch1 = result.peerConv.singleThread ?? (result.peerConv.threads === 1 ? result.peerConv : undefined);
+          const torch1Name = result.peerConv.singleThread?.setting ?? result.peerConv.setting;
+          result.tensorflowConvRatioVsPytorch = ratio(t.tensorflow, result.peerConv);
+          result.tensorflowConvRatioVsPytorchSingleThread = torch1 ? ratio(t['tensorflow, 1 thread'], torch1) : null;
+          result.wasmConvRatioVsPytorch = ratio(t.wasm, result.peerConv);
+          goalEntry('conv', result.tensorflowConvRatioVsPytorch, tfWhy);
+          if (result.tensorflowConvRatioVsPytorch === null) notMeasured('(b) conv ratio tensorflow / PyTorch', tfWhy);
+          else ratioRow('(b) conv ratio tensorflow / PyTorch', result.tensorflowConvRatioVsPytorch, 'tensorflow', t.tensorflow, 'tuned', result.peerConv, TENSORFLOW_GOALS.conv);
+          ratioRow('(b) conv ratio tensorflow / PyTorch, one thread each', result.tensorflowConvRatioVsPytorchSingleThread, 'tensorflow, 1 thread', t['tensorflow, 1 thread'], torch1Name, torch1);
+          if (result.wasmConvRatioVsPytorch === null) notMeasured('(b) conv ratio wasm / PyTorch', has('a') ? 'no wasm conv run' : 'run part a as well (--only a,b)');
+          else ratioRow('(b) conv ratio wasm / PyTorch', result.wasmConvRatioVsPytorch, 'wasm', t.wasm, 'tuned', result.peerConv);
         }
       }
+      if (Object.keys(goals).length) result.tensorflowGoals = goals;
     }
 
     // --- (c)
@@ -903,14 +1061,16 @@ function printTable(result, rows) {
   const m = result.machine;
   const c = result.conditions;
   console.log(`VAE Lab benchmark, ${result.time}`);
-  console.log(`Machine: ${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; node ${m.node}, tfjs ${m.tfjs} (wasm ${m.tfjsBackendWasm}${m.tfjsNode ? `, tfjs-node ${m.tfjsNode}` : ''})${result.peer?.torch ? `, torch ${result.peer.torch}` : ''}`);
+  console.log(`Machine: ${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; node ${m.node}, tfjs ${m.tfjs} (wasm ${m.tfjsBackendWasm}${m.tfjsNode ? `, tfjs-node ${m.tfjsNode} from ${m.backendsDir}` : ''})${result.peer?.torch ? `, torch ${result.peer.torch}` : ''}`);
   const cond = [];
   if (c.waitedForIdle) cond.push(c.idle ? `idle after waiting ${c.waitedSeconds} s` : `NOT idle after waiting ${c.waitedSeconds} s`);
   if (c.busyAtStart?.length) cond.push(`busy at start: ${c.busyAtStart.join(' | ')}`);
   cond.push(c.interference?.length ? `other heavy jobs seen during the run: ${c.interference.join(' | ')}` : 'no other heavy job seen during the run');
   if (c.cpuStealPercent !== undefined) cond.push(`CPU steal ${c.cpuStealPercent} %`);
   console.log(`Conditions: ${cond.join('; ')}; load average at start ${c.loadAverageAtStart.join(' ')}`);
-  console.log(`Training: ${result.settings.experiment}, ${result.settings.epochs} epochs per run (first excluded), ${result.settings.repeat} interleaved run(s) per measurement\n`);
+  const cv = result.settings.conv;
+  const convLine = cv ? `; conv: ${cv.experiment}, data.options.count=${cv.dataCount} (${fmtInt(cv.trainExamples)} training images), ${cv.epochs} epochs per run (first excluded)` : '';
+  console.log(`Training: ${result.settings.experiment}, ${result.settings.epochs} epochs per run (first excluded)${convLine}; ${result.settings.repeat} interleaved run(s) per measurement\n`);
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
   console.log(`${'Measure'.padEnd(w0)}  ${'Value'.padStart(w1)}  Detail`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch peer of VAE Lab's reference VAE, for bench/run.mjs.
+"""PyTorch peers of VAE Lab's benchmark models, for bench/run.mjs.
 
-Same model, data, loss, optimizer and batch size as examples/mnist-vae.vae.json:
+--model mlp (default): same model, data, loss, optimizer and batch size as examples/mnist-vae.vae.json:
   encoder Linear(784, 400) - ReLU - Linear(400, 20) for the mean and Linear(400, 20) for the log-variance,
   decoder Linear(20, 400) - ReLU - Linear(400, 784) logits,
   loss = BCE-with-logits summed over the 784 pixels + closed-form KL(q(z|x) || N(0, I)), mean over the batch,
@@ -10,6 +10,19 @@ Data: the first --train digits (default 7,200) of the engine's MNIST cache (dist
 
 Each epoch's training loop is timed on its own (no validation, nothing else); the first epoch is the warm-up and is
 excluded; examplesPerSecond = train examples / median of the remaining epoch times. Prints one JSON object.
+
+--model conv: the same network, objective, optimizer and batch size as examples/shapes-beta-vae.vae.json (NCHW here,
+NHWC in TF.js; the same arithmetic):
+  encoder Conv2d(1, 32, 4, stride 2, padding 1) - ReLU - Conv2d(32, 32, ...) - ReLU - Conv2d(32, 64, ...) - ReLU
+    (32x32 -> 16 -> 8 -> 4; TF.js 'same' padding of a 4x4 kernel with stride 2 pads 1 on each side),
+    flatten (1,024) - Linear(1024, 256) - ReLU - Linear(256, 6) mean and Linear(256, 6) log-variance,
+  decoder Linear(6, 256) - ReLU - Linear(256, 1024) - ReLU - reshape 64x4x4 - ConvTranspose2d(64, 32, 4, 2, 1) - ReLU
+    - ConvTranspose2d(32, 32, ...) - ReLU - ConvTranspose2d(32, 1, ...) logits (4 -> 8 -> 16 -> 32),
+  loss = mean over the batch of BCE-with-logits summed over the 1,024 pixels + beta * |mean KL - C|, beta = 50,
+    C = 20 * min(1, step / 1000) (the capacity objective), Adam (lr 5e-4), batch 64, reshuffled every epoch.
+Data: --train synthetic 32x32x1 images (a filled ellipse or square of random size, aspect, position and rotation on
+black, anti-aliased, values in [0, 1]); the engine's procedural shapes look alike, and the compute does not depend on
+the pixel values.
 """
 import argparse
 import json
@@ -39,6 +52,28 @@ def load_cache(path, count):
     return px.reshape(count, PIXELS).to(torch.float32).div_(255.0)
 
 
+def synthetic_shapes(count, size=32, seed=0):
+    """count x 1 x size x size images in [0, 1]: one ellipse or square each, anti-aliased by 2x2 supersampling."""
+    g = torch.Generator().manual_seed(seed)
+    ss = 2
+    axis = (torch.arange(size * ss, dtype=torch.float32) + 0.5) / ss
+    yy, xx = torch.meshgrid(axis, axis, indexing='ij')
+    out = torch.empty(count, 1, size, size)
+    for start in range(0, count, 512):
+        n = min(512, count - start)
+        r = lambda lo, hi: (lo + (hi - lo) * torch.rand(n, 1, 1, generator=g))
+        radius = r(0.1 * size, 0.2 * size)
+        cx, cy = r(0.3 * size, 0.7 * size), r(0.3 * size, 0.7 * size)
+        aspect, angle = r(0.6, 1.0), r(0.0, 3.1416)
+        square = torch.rand(n, 1, 1, generator=g) < 0.5
+        dx, dy = xx - cx, yy - cy
+        u = (torch.cos(angle) * dx + torch.sin(angle) * dy) / radius
+        v = (-torch.sin(angle) * dx + torch.cos(angle) * dy) / (radius * aspect)
+        inside = torch.where(square, torch.maximum(u.abs(), v.abs()) <= 0.8, u * u + v * v <= 1).float()
+        out[start:start + n, 0] = inside.reshape(n, size, ss, size, ss).mean((2, 4))
+    return out
+
+
 class VAE(nn.Module):
     def __init__(self, latent=20, hidden=400):
         super().__init__()
@@ -58,13 +93,53 @@ class VAE(nn.Module):
         return (recon + kl).mean(), recon.mean(), kl.mean()
 
 
+class ConvBetaVAE(nn.Module):
+    """examples/shapes-beta-vae.vae.json: conv filters [32, 32, 64], kernel 4, stride 2, dense [256], latent 6."""
+
+    def __init__(self, latent=6, filters=(32, 32, 64), hidden=256, beta=50.0, c_max=20.0, c_steps=1000):
+        super().__init__()
+        c = [1, *filters]
+        self.enc = nn.ModuleList(nn.Conv2d(c[i], c[i + 1], 4, stride=2, padding=1) for i in range(len(filters)))
+        self.enc_dense = nn.Linear(filters[-1] * 4 * 4, hidden)
+        self.mean = nn.Linear(hidden, latent)
+        self.logvar = nn.Linear(hidden, latent)
+        self.dec_dense = nn.Linear(latent, hidden)
+        self.dec_project = nn.Linear(hidden, filters[-1] * 4 * 4)
+        f = list(reversed(filters))  # 64, 32, 32
+        outs = [*f[1:], 1]
+        self.dec = nn.ModuleList(nn.ConvTranspose2d(f[i], outs[i], 4, stride=2, padding=1) for i in range(len(filters)))
+        self.top = filters[-1]
+        self.beta, self.c_max, self.c_steps = beta, c_max, c_steps
+        self.step = 0
+
+    def loss(self, x):
+        h = x
+        for conv in self.enc:
+            h = F.relu(conv(h))
+        h = F.relu(self.enc_dense(h.flatten(1)))
+        mu, logvar = self.mean(h), self.logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        h = F.relu(self.dec_project(F.relu(self.dec_dense(z)))).reshape(-1, self.top, 4, 4)
+        for i, deconv in enumerate(self.dec):
+            h = deconv(h)
+            if i < len(self.dec) - 1:
+                h = F.relu(h)
+        recon = F.binary_cross_entropy_with_logits(h, x, reduction='none').flatten(1).sum(1)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+        capacity = self.c_max * min(1.0, self.step / self.c_steps)
+        self.step += 1
+        return recon.mean() + self.beta * (kl.mean() - capacity).abs(), recon.mean(), kl.mean()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--cache', required=True, help='dist/data/mnist-10k.bin')
-    p.add_argument('--train', type=int, default=7200, help='number of training digits (first of the training pool)')
+    p.add_argument('--model', choices=('mlp', 'conv'), default='mlp', help='mlp: mnist-vae; conv: shapes-beta-vae')
+    p.add_argument('--cache', help='dist/data/mnist-10k.bin (required for --model mlp)')
+    p.add_argument('--train', type=int, default=None,
+                   help='training examples: mlp the first of the training pool (default 7200), conv synthetic (default 8640)')
     p.add_argument('--epochs', type=int, default=6, help='epochs, the first is the warm-up (at least 2)')
-    p.add_argument('--batch', type=int, default=128)
-    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--batch', type=int, default=None, help='default 128 (mlp), 64 (conv)')
+    p.add_argument('--lr', type=float, default=None, help='default 1e-3 (mlp), 5e-4 (conv)')
     p.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (0: leave the default)')
     p.add_argument('--seed', type=int, default=42)
     a = p.parse_args()
@@ -73,17 +148,26 @@ def main():
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    x = load_cache(a.cache, a.train)
+    conv = a.model == 'conv'
+    batch = a.batch or (64 if conv else 128)
+    lr = a.lr or (5e-4 if conv else 1e-3)
+    if conv:
+        x = synthetic_shapes(a.train or 8640, seed=a.seed)
+        model = ConvBetaVAE()
+    else:
+        if not a.cache:
+            raise SystemExit('--cache is required for --model mlp')
+        x = load_cache(a.cache, a.train or 7200)
+        model = VAE()
     n = x.shape[0]
-    model = VAE()
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     epoch_seconds, losses = [], []
     for _ in range(a.epochs):
         start = time.perf_counter()
         order = torch.randperm(n)
         total = torch.zeros(())
-        for i in range(0, n, a.batch):
-            xb = x[order[i:i + a.batch]]
+        for i in range(0, n, batch):
+            xb = x[order[i:i + batch]]
             loss, _, _ = model.loss(xb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -95,6 +179,8 @@ def main():
     measured = epoch_seconds[1:]
     json.dump({
         'framework': 'pytorch',
+        'model': a.model,
+        'parameters': sum(t.numel() for t in model.parameters()),
         'torch': torch.__version__,
         'python': sys.version.split()[0],
         'threads': torch.get_num_threads(),
@@ -102,7 +188,7 @@ def main():
         'env': {k: os.environ[k] for k in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'MKL_NUM_THREADS') if k in os.environ},
         'blas': blas_name(),
         'trainExamples': n,
-        'batchSize': a.batch,
+        'batchSize': batch,
         'epochs': a.epochs,
         'epochSeconds': [round(s, 4) for s in epoch_seconds],
         'examplesPerSecond': n / statistics.median(measured),

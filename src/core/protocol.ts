@@ -7,7 +7,7 @@ export const PROTOCOL_VERSION = 1;
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface BackendInfo {
-  /** tfjs backend name: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
+  /** tfjs backend name: 'webgpu', 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
   name: string;
   /** Version of the tfjs package providing it. */
   version: string;
@@ -17,6 +17,17 @@ export interface BackendInfo {
   requested?: string;
   /** The backends tried before this one (for 'auto') or not tried, each with why it did not run. */
   notUsed?: { name: string; reason: string }[];
+  /** The GPU adapter, for 'webgpu'. */
+  adapter?: AdapterInfo;
+}
+
+/** A WebGPU adapter as Dawn describes it; `fallback` is a software adapter (no GPU). */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  fallback: boolean;
 }
 
 export interface DataShapes {

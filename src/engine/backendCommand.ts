@@ -10,8 +10,8 @@ import { InstallError, InstallRoute, installBackend, readInstallManifest } from 
 import { ParsedArgs, UsageError } from './cliArgs';
 
 export const BACKEND_USAGE = `  vae-lab backend list [--dir DIR] [--json]
-  vae-lab backend install tensorflow|tensorflow-gpu [--dir DIR] [--from-wheel | --download] [--wheel FILE] [--json]
-  vae-lab backend check auto|tensorflow|wasm|cpu [--dir DIR] [--json]`;
+  vae-lab backend install webgpu|tensorflow|tensorflow-gpu [--dir DIR] [--from-wheel | --download] [--wheel FILE] [--json]
+  vae-lab backend check auto|webgpu|tensorflow|wasm|cpu [--dir DIR] [--json]`;
 
 /** The CLI script to run again in a child process (dist/cli.js, or out/src/engine/cli.js in the tests). */
 export type SelfCommand = { script: string };
@@ -49,7 +49,7 @@ export async function backendCommand(args: ParsedArgs, self: SelfCommand): Promi
       return 0;
     }
     case 'install': {
-      if (!name || !isInstallable(name)) throw new UsageError(`backend install takes ${Object.keys(INSTALLABLE).join(' or ')}${name ? `, got "${name}"` : ''} (wasm and cpu ship with VAE Lab).`);
+      if (!name || !isInstallable(name)) throw new UsageError(`backend install takes ${Object.keys(INSTALLABLE).join(', ').replace(/, ([^,]*)$/, ' or $1')}${name ? `, got "${name}"` : ''} (wasm and cpu ship with VAE Lab).`);
       if (args.switches.has('--from-wheel') && args.switches.has('--download')) throw new UsageError('--from-wheel and --download exclude each other.');
       const route: InstallRoute = args.switches.has('--from-wheel') ? 'wheel' : args.switches.has('--download') ? 'download' : 'auto';
       const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -64,12 +64,12 @@ export async function backendCommand(args: ParsedArgs, self: SelfCommand): Promi
           wheel: args.flags.get('--wheel'),
           tfjsVersion: tf.version.tfjs,
           signal: controller.signal,
-          verify: (staging) => verifyInChild(self, staging),
+          verify: (staging) => verifyInChild(self, staging, name === 'webgpu' ? 'webgpu' : 'tensorflow'),
           onStep: (step, total, message) => (args.json ? out({ type: 'step', step, total, message }) : process.stderr.write(`[${step}/${total}] ${message}\n`)),
           onOutput: (text) => (args.json ? out({ type: 'output', text }) : process.stderr.write(text)),
         });
         if (args.json) out({ type: 'done', ...result });
-        else process.stdout.write(`Installed ${name} (${result.route} route) in ${Math.round(result.seconds)} s: ${result.detail}\nTrain with --backend ${name === 'tensorflow-gpu' ? 'tensorflow' : name} (auto picks it now).\n`);
+        else process.stdout.write(`Installed ${name} (${name === 'webgpu' ? 'npm' : result.route}) in ${Math.round(result.seconds)} s: ${result.detail}\nTrain with --backend ${name === 'tensorflow-gpu' ? 'tensorflow' : name}${name === 'webgpu' && /software adapter/.test(result.detail) ? ' (auto does not use a software adapter)' : ' (auto picks it now)'}.\n`);
         return 0;
       } catch (err) {
         if (!(err instanceof InstallError)) throw err;
@@ -87,9 +87,9 @@ export async function backendCommand(args: ParsedArgs, self: SelfCommand): Promi
 }
 
 /** Run `vae-lab backend check tensorflow` on the staging folder in a fresh process; resolve with what it says. */
-function verifyInChild(self: SelfCommand, stagingDir: string): Promise<string> {
+function verifyInChild(self: SelfCommand, stagingDir: string, backend: 'tensorflow' | 'webgpu'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [self.script, 'backend', 'check', 'tensorflow', '--json'], {
+    const child = spawn(process.execPath, [self.script, 'backend', 'check', backend, '--json'], {
       env: { ...process.env, [BACKENDS_DIR_ENV]: stagingDir, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -16,7 +16,7 @@ import { EngineHooks, resumeRun, startRun } from './trainer';
 const USAGE = `vae-lab: train and evaluate variational autoencoders with TensorFlow.js
 
 Usage:
-  vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--json]
+  vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|webgpu|tensorflow|wasm|cpu] [--out DIR] [--json]
   vae-lab resume <run folder> [--json]
   vae-lab validate <file.vae.json>...
   vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S]
@@ -27,8 +27,8 @@ Runs are written to <out>/<experiment name>/<run id>/ (default out: ./${DEFAULT_
 --json prints every engine event as one JSON line instead of the progress bar.
 eval: test ELBO with L samples, importance-sampled log p(x) with K samples (default 1000, 0 skips it) on the first
 N test examples (default 500), reconstruction error, active units, KL per dimension, MIG when the data has factors.
-backend: which backends run here (auto picks the first available of tensorflow, wasm); install puts tfjs-node
-into the backends folder ($VAE_LAB_BACKENDS_DIR, default ~/.vae-lab/backends), by download or, on Linux x86-64
+backend: which backends run here (auto picks the first available of webgpu on a real GPU, tensorflow, wasm);
+install puts Dawn's WebGPU runtime or tfjs-node into the backends folder ($VAE_LAB_BACKENDS_DIR, default ~/.vae-lab/backends), by download or, on Linux x86-64
 without TensorFlow's host, built from the tensorflow-cpu wheel (--from-wheel; auto tries both).
 Exit codes: 0 success, 1 training failed, 2 invalid input, 130 cancelled (Ctrl-C).`;
 
@@ -178,8 +178,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'train': {
         const file = onePositional(args, 'train <file.vae.json>');
         const backend = args.flags.get('--backend');
-        if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
-          throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}".`);
+        if (backend !== undefined && !['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
+          throw new UsageError(`--backend must be auto, webgpu, tensorflow, wasm or cpu, got "${backend}".`);
         }
         const reporter = new TerminalReporter(args.json);
         const hooks = cancellableHooks(reporter);

@@ -352,7 +352,7 @@ class TrainingSession {
         this.stepInEpoch = 0;
         const last = this.epoch === epochs;
         stopReason = this.earlyStop(validation.loss);
-        if (last || stopReason || this.epoch % cfg.logging.imagesEvery === 0) this.writeImages(epochIndex);
+        if (last || stopReason || this.epoch % cfg.logging.imagesEvery === 0) await this.writeImages(epochIndex);
         if (last || stopReason || this.epoch % cfg.training.checkpointEvery === 0) await this.checkpoint();
         this.saveRecord({ finalMetrics: validation });
         if (stopReason) break;
@@ -436,10 +436,10 @@ class TrainingSession {
   /**
    * The first n validation examples, their reconstructions and `samples` decodes of prior draws, as arrays.
    */
-  private imageData(n: number, samples: number, seed: number, sampleLabels: (labels?: tf.Tensor2D) => tf.Tensor2D | undefined): { inputs: Float32Array; recon: Float32Array; prior: Float32Array } {
+  private async imageData(n: number, samples: number, seed: number, sampleLabels: (labels?: tf.Tensor2D) => tf.Tensor2D | undefined): Promise<{ inputs: Float32Array; recon: Float32Array; prior: Float32Array }> {
     const m = this.model;
     const val = this.validation;
-    const [inputs, recon, prior] = readAfterTidy(() => {
+    const [inputs, recon, prior] = await readAfterTidy(() => {
       const x = batchTensor(val, 0, n);
       const labels = m.conditional ? batchLabels(val, 0, n, m.numClasses) : undefined;
       return [x, m.reconstruct(x, labels), m.sample(samples, seed, sampleLabels(labels))];
@@ -447,7 +447,7 @@ class TrainingSession {
     return { inputs, recon, prior };
   }
 
-  private writeImages(epoch: number): void {
+  private async writeImages(epoch: number): Promise<void> {
     const cfg = this.config;
     const dir = runFiles.images(this.runDir);
     const shape = this.data.train.shape;
@@ -464,7 +464,7 @@ class TrainingSession {
       const m = this.model;
       // Conditional models: one class per row of samples.
       const rowClasses = () => tf.oneHot(tf.tensor1d(Array.from({ length: g * g }, (_, k) => Math.floor(k / g) % m.numClasses), 'int32'), m.numClasses).toFloat() as tf.Tensor2D;
-      const { inputs, recon, prior } = this.imageData(n, g * g, sampleSeed, () => (m.conditional ? rowClasses() : undefined));
+      const { inputs, recon, prior } = await this.imageData(n, g * g, sampleSeed, () => (m.conditional ? rowClasses() : undefined));
       // Rows alternate: inputs, then their reconstructions underneath.
       const dim = exampleSize(imgShape);
       const grid = new Float32Array(rows * 2 * g * dim);
@@ -482,13 +482,13 @@ class TrainingSession {
       writeRunFile(path.join(dir, path.basename(samples)), imageGrid(prior, g * g, imgShape, g));
     } else if (exampleSize(shape) === 2) {
       const n = Math.min(val.n, 2000);
-      const { inputs, recon, prior } = this.imageData(n, n, sampleSeed, (labels) => labels);
+      const { inputs, recon, prior } = await this.imageData(n, n, sampleSeed, (labels) => labels);
       reconstructions = `images/reconstructions-epoch-${tag}.png`;
       writeRunFile(path.join(dir, path.basename(reconstructions)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: recon, color: [31, 119, 180] }]));
       samples = `images/samples-epoch-${tag}.png`;
       writeRunFile(path.join(dir, path.basename(samples)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: prior, color: [255, 127, 14] }]));
     }
-    const extra = (this.model.extraImages?.({ x: val.x, n: val.n, labels: val.labels }, sampleSeed) ?? []).map((img) => {
+    const extra = ((await this.model.extraImages?.({ x: val.x, n: val.n, labels: val.labels }, sampleSeed)) ?? []).map((img) => {
       const rel = `images/${img.name}-epoch-${tag}.png`;
       writeRunFile(path.join(this.runDir, rel), img.png);
       return { title: img.title, path: rel };

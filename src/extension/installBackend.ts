@@ -7,7 +7,7 @@ import { engineEnv, settings } from './settings';
 
 /** What the command takes when called with arguments (tests, other extensions); the UI asks for the backend. */
 export interface InstallBackendArgs {
-  backend?: 'tensorflow' | 'tensorflow-gpu';
+  backend?: 'webgpu' | 'tensorflow' | 'tensorflow-gpu';
   /** 'auto' (download, then the wheel), 'download' or 'wheel'. */
   route?: 'auto' | 'download' | 'wheel';
   /** A tensorflow-cpu wheel on disk for the wheel route. */
@@ -37,6 +37,7 @@ export async function installBackendCommand(cliPath: string, output: vscode.Outp
   if (!backend) {
     const pick = await vscode.window.showQuickPick(
       [
+        { label: 'webgpu', description: 'WebGPU (Dawn): train on any GPU through Vulkan, Metal or Direct3D 12, no CUDA', detail: 'About 130 MB from npm. Needs a GPU driver with Vulkan (Linux), Metal (macOS) or Direct3D 12 (Windows).', backend: 'webgpu' as const },
         { label: 'tensorflow', description: 'tfjs-node: native TensorFlow on the CPU', detail: 'About 1 GB. Downloads libtensorflow; on Linux x86-64 without TensorFlow\'s host, builds it from the tensorflow-cpu wheel (needs Python with pip and a C++ compiler).', backend: 'tensorflow' as const },
         { label: 'tensorflow-gpu', description: 'tfjs-node-gpu: native TensorFlow with CUDA (Linux, Windows)', detail: 'Needs the CUDA and cuDNN versions libtensorflow 2.9 was built for. Not tested by VAE Lab\'s CI.', backend: 'tensorflow-gpu' as const },
       ],

@@ -5,7 +5,7 @@ import { DEFAULT_RUNS_DIR } from '../core/runFolder';
 
 export interface Settings {
   runsFolder: string;
-  backend: 'experiment' | 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'experiment' | 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
   nodePath: string;
   maxParallelRuns: number;
   uiUpdateIntervalMs: number;

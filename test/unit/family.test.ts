@@ -83,7 +83,7 @@ test('linear-ae: the decoder spans the top-k PCA subspace (principal angles unde
   assert.ok(model instanceof LinearAutoencoder);
   const train2d = Array.from({ length: data.train.n }, (_, i) => Array.from(data.train.x.subarray(i * dim, (i + 1) * dim)));
   const pcs = topPrincipalComponents(train2d, rank);
-  const angles = principalAnglesDegrees(model.decoderDirections(), pcs);
+  const angles = principalAnglesDegrees(await model.decoderDirections(), pcs);
   model.dispose();
   assert.equal(angles.length, rank);
   assert.ok(Math.max(...angles) < 1, `principal angles ${angles.map((a) => a.toFixed(3)).join(', ')} degrees`);

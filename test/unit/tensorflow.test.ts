@@ -162,7 +162,7 @@ test('backend install refuses bad input in one line and changes nothing', () => 
   fs.mkdirSync(path.join(dir, 'tensorflow'));
   fs.writeFileSync(path.join(dir, 'tensorflow', 'keep.txt'), 'an earlier install');
   const cases: [string[], RegExp, number][] = [
-    [['backend', 'install', 'pytorch', '--dir', dir], /backend install takes tensorflow or tensorflow-gpu, got "pytorch"/, 2],
+    [['backend', 'install', 'pytorch', '--dir', dir], /backend install takes tensorflow, tensorflow-gpu or webgpu, got "pytorch"/, 2],
     [['backend', 'install', 'tensorflow', '--from-wheel', '--download', '--dir', dir], /exclude each other/, 2],
     [['backend', 'install', 'tensorflow', '--wheel', path.join(dir, 'nope.whl'), '--dir', dir], /the wheel .*nope\.whl does not exist.*Nothing was changed/, 1],
     [['backend', 'install', 'tensorflow-gpu', '--from-wheel', '--dir', dir], /tensorflow-gpu installs only by download.*Nothing was changed/, 1],

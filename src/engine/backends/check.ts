@@ -17,9 +17,9 @@ function seeded(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
 
-/** Loss and gradients of a tiny model, as plain arrays, on the active backend. */
-function pass(): Float32Array[] {
-  return tf.tidy(() => {
+/** Loss and gradients of a tiny model, as plain arrays, on the active backend (read asynchronously: GPU tensors). */
+async function pass(): Promise<Float32Array[]> {
+  const tensors = tf.tidy(() => {
     const x = seeded([8, 16], 1);
     const w = seeded([16, 12], 2);
     const img = seeded([2, 8, 8, 3], 3);
@@ -30,16 +30,19 @@ function pass(): Float32Array[] {
         tf.sum(tf.square(tf.conv2d(img as tf.Tensor4D, fv as tf.Tensor4D, 2, 'same'))),
       ) as tf.Scalar;
     const { value, grads } = tf.valueAndGrads(loss)([w, f]);
-    return [value, ...grads].map((t) => t.dataSync() as Float32Array);
+    return [value, ...grads];
   });
+  const arrays = (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  tf.dispose(tensors);
+  return arrays;
 }
 
 export async function checkBackend(name: BackendChoice): Promise<CheckResult> {
   await initBackend('cpu');
-  const expected = pass();
+  const expected = await pass();
   const t0 = Date.now();
   const backend = await initBackend(name);
-  const got = pass();
+  const got = await pass();
   const milliseconds = Date.now() - t0;
   let worst = 0;
   expected.forEach((e, i) => {

@@ -24,7 +24,11 @@ export function backendsDir(): string {
 export const INSTALLABLE = {
   tensorflow: '@tensorflow/tfjs-node',
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: 'webgpu',
 } as const;
+
+/** The version of each installable package: tfjs-node must match the engine's tfjs; Dawn's binding is pinned. */
+export const PINNED_VERSIONS: Partial<Record<keyof typeof INSTALLABLE, string>> = { webgpu: '0.6.2' };
 export type InstallableBackend = keyof typeof INSTALLABLE;
 
 export function isInstallable(name: string): name is InstallableBackend {

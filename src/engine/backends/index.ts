@@ -1,7 +1,8 @@
-// Choosing and starting the TensorFlow.js backend. One file per backend beside this one (wasm.ts, tensorflow.ts),
-// their install recipes in install.ts. Never falls back to the slow 'cpu' backend on its own.
-//   auto: tensorflow (tfjs-node) when installed and it starts, else wasm; run.json records what ran and why the
-//         others did not (BackendInfo.notUsed).
+// Choosing and starting the TensorFlow.js backend. One file per backend beside this one (webgpu.ts, tensorflow.ts,
+// wasm.ts), their install recipes in install.ts. Never falls back to the slow 'cpu' backend on its own.
+//   auto: webgpu on a real (not software) GPU adapter when Dawn is installed, else tensorflow (tfjs-node) when
+//         installed and it starts, else wasm; run.json records what ran and why the others did not
+//         (BackendInfo.notUsed).
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../../core/config';
 import type { BackendInfo } from '../../core/protocol';
@@ -9,11 +10,12 @@ import { BackendError, backendsDir } from './common';
 import { installFusedAdam } from './fusedKernels';
 import { findTfjsNode, notInstalledReason, startTensorflow } from './tensorflow';
 import { startWasm } from './wasm';
+import { dawnNotInstalledReason, findDawn, startWebgpu } from './webgpu';
 
 export { BackendError, backendsDir } from './common';
 
 /** The backends a user can name, in the order 'auto' tries them (cpu only by name). */
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 const started = new Map<string, BackendInfo>();
 let active: BackendInfo | undefined;
@@ -34,7 +36,8 @@ async function startByName(name: string): Promise<BackendInfo> {
     return known;
   }
   let info: BackendInfo;
-  if (name === 'tensorflow') info = await startTensorflow();
+  if (name === 'webgpu') info = await startWebgpu(true);
+  else if (name === 'tensorflow') info = await startTensorflow();
   else if (name === 'wasm') info = await startWasm();
   else if (name === 'cpu') info = await startCpu();
   else throw new BackendError(`unknown backend "${name}" (expected auto, ${BACKEND_NAMES.join(', ')}).`);
@@ -54,19 +57,30 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
   }
   if (active && active.requested === 'auto' && tf.getBackend() === active.name) return active;
   const notUsed: { name: string; reason: string }[] = [];
+  const done = (info: BackendInfo) => {
+    notUsed.push({ name: 'cpu', reason: 'used only when asked for by name' });
+    active = { ...info, requested: 'auto', notUsed };
+    return active;
+  };
+  if (findDawn()) {
+    try {
+      const known = started.get('webgpu');
+      if (known?.adapter?.fallback) throw new BackendError(`the only WebGPU adapter is a software one; "auto" does not train on it.`);
+      const info = known ? await startByName('webgpu') : await startWebgpu(false);
+      started.set('webgpu', info);
+      return done(info);
+    } catch (err) {
+      notUsed.push({ name: 'webgpu', reason: (err as Error).message });
+    }
+  } else notUsed.push({ name: 'webgpu', reason: dawnNotInstalledReason() });
   if (findTfjsNode()) {
     try {
-      const info = await startByName('tensorflow');
-      active = { ...info, requested: 'auto', notUsed: [{ name: 'cpu', reason: 'used only when asked for by name' }] };
-      return active;
+      return done(await startByName('tensorflow'));
     } catch (err) {
       notUsed.push({ name: 'tensorflow', reason: (err as Error).message });
     }
   } else notUsed.push({ name: 'tensorflow', reason: notInstalledReason() });
-  const info = await startByName('wasm');
-  notUsed.push({ name: 'cpu', reason: 'used only when asked for by name' });
-  active = { ...info, requested: 'auto', notUsed };
-  return active;
+  return done(await startByName('wasm'));
 }
 
 export function activeBackend(): BackendInfo | undefined {
@@ -82,6 +96,8 @@ export interface BackendStatus {
   reason?: string;
   /** Whether 'auto' would pick it. */
   auto: boolean;
+  /** The GPU adapter (webgpu). */
+  adapter?: BackendInfo['adapter'];
 }
 
 /** Every backend, started in turn to see whether it runs (the process ends on the last one that started). */
@@ -91,11 +107,11 @@ export async function listBackends(): Promise<{ backendsDir: string; backends: B
   for (const name of BACKEND_NAMES) {
     try {
       const info = await startByName(name);
-      const auto = !autoTaken && name !== 'cpu';
+      const auto = !autoTaken && name !== 'cpu' && !info.adapter?.fallback;
       if (auto) autoTaken = true;
-      out.push({ name, available: true, version: info.version, detail: info.detail, auto });
+      out.push({ name, available: true, version: info.version, detail: info.detail, auto, adapter: info.adapter });
     } catch (err) {
-      const reason = name === 'tensorflow' && !findTfjsNode() ? notInstalledReason() : (err as Error).message;
+      const reason = name === 'tensorflow' && !findTfjsNode() ? notInstalledReason() : name === 'webgpu' && !findDawn() ? dawnNotInstalledReason() : (err as Error).message;
       out.push({ name, available: false, reason, auto: false });
     }
   }

@@ -14,7 +14,7 @@
 import { spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { INSTALLABLE, InstallableBackend, backendsDir } from './common';
+import { INSTALLABLE, InstallableBackend, PINNED_VERSIONS, backendsDir } from './common';
 
 /** The tensorflow-cpu wheel whose libtensorflow the wheel route uses (its C API matches tfjs-node 4.22's binding). */
 export const TF_WHEEL = { name: 'tensorflow-cpu', version: '2.21.0' };
@@ -197,7 +197,11 @@ export async function installBackend(name: InstallableBackend, opts: InstallOpti
   const t0 = Date.now();
   const dir = path.resolve(opts.dir ?? backendsDir());
   const pkg = INSTALLABLE[name];
+  const version = PINNED_VERSIONS[name] ?? opts.tfjsVersion;
+  // Dawn's binding (webgpu) ships its native module for every platform inside the npm package: npm alone installs it.
+  const npmOnly = name === 'webgpu';
   const route: InstallRoute = opts.wheel ? 'wheel' : opts.route ?? 'auto';
+  if (npmOnly && route === 'wheel') throw new InstallError(`${name} installs from npm alone; --from-wheel and --wheel are for tensorflow. Nothing was changed.`);
   if (name === 'tensorflow-gpu' && route === 'wheel') {
     throw new InstallError('tensorflow-gpu installs only by download (libtensorflow with CUDA from TensorFlow\'s host); the wheel route builds the CPU backend. Use "vae-lab backend install tensorflow --from-wheel" for that. Nothing was changed.');
   }
@@ -213,7 +217,7 @@ export async function installBackend(name: InstallableBackend, opts: InstallOpti
   const bin = path.join(target, 'node_modules', '.bin');
   const env = envWithPath([bin]);
   const common = { env, onOutput: opts.onOutput, signal: opts.signal };
-  let total = route === 'download' ? 3 : route === 'wheel' ? (opts.wheel ? 4 : 5) : 3;
+  let total = npmOnly ? 2 : route === 'download' ? 3 : route === 'wheel' ? (opts.wheel ? 4 : 5) : 3;
   let step = 0;
   const say = (m: string) => opts.onStep?.(++step, total, m);
   let usedRoute: 'download' | 'wheel' = 'download';
@@ -222,10 +226,10 @@ export async function installBackend(name: InstallableBackend, opts: InstallOpti
   try {
     fs.mkdirSync(target, { recursive: true });
     writeJsonAtomic(path.join(target, 'package.json'), { name: `vae-lab-backend-${name}`, private: true, description: `${pkg} for VAE Lab (installed by vae-lab backend install)` });
-    phase = `npm install ${pkg}@${opts.tfjsVersion}`;
+    phase = `npm install ${pkg}@${version}`;
     say(`${phase} (without its install script) into ${target}`);
-    await runStep(phase, 'npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${opts.tfjsVersion}`], { cwd: target, ...common });
-    if (route !== 'wheel') {
+    await runStep(phase, 'npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${version}`], { cwd: target, ...common });
+    if (!npmOnly && route !== 'wheel') {
       phase = 'the download of libtensorflow and the addon (tfjs-node\'s install script)';
       say(`downloading libtensorflow and the tfjs-node addon (${pkg}'s install script)`);
       try {
@@ -285,7 +289,7 @@ export async function installBackend(name: InstallableBackend, opts: InstallOpti
     writeJsonAtomic(path.join(target, 'vae-lab-backend.json'), {
       backend: name,
       package: pkg,
-      version: opts.tfjsVersion,
+      version,
       route: usedRoute,
       wheel: usedRoute === 'wheel' ? `${TF_WHEEL.name} ${TF_WHEEL.version}` : undefined,
       downloadFailure,
@@ -304,7 +308,7 @@ export async function installBackend(name: InstallableBackend, opts: InstallOpti
       throw err;
     }
     if (old) fs.rmSync(old, { recursive: true, force: true });
-    return { backend: name, dir, packageDir: path.join(final, 'node_modules', ...pkg.split('/')), route: usedRoute, version: opts.tfjsVersion, detail, downloadFailure, seconds: (Date.now() - t0) / 1000 };
+    return { backend: name, dir, packageDir: path.join(final, 'node_modules', ...pkg.split('/')), route: usedRoute, version, detail, downloadFailure, seconds: (Date.now() - t0) / 1000 };
   } catch (err) {
     if (err instanceof InstallError) throw err;
     throw new InstallError(explain(name, dir, usedRoute, phase, err as Error, downloadFailure));

@@ -116,11 +116,11 @@ export class AdversarialAutoencoder extends Autoencoder {
   }
 
   /** The discriminator's view: codes of validation examples (blue) against prior samples (orange), first two dimensions. */
-  override extraImages(validation: { x: Float32Array; n: number }, seed: number): { title: string; name: string; png: Buffer }[] {
+  override async extraImages(validation: { x: Float32Array; n: number }, seed: number): Promise<{ title: string; name: string; png: Buffer }[]> {
     if (this.latentDim < 2) return [];
     const n = Math.min(1000, validation.n);
     const dim = this.exampleShape.reduce((a, b) => a * b, 1);
-    const [codes, prior] = readAfterTidy(() => {
+    const [codes, prior] = await readAfterTidy(() => {
       const z = this.encodeMean(tf.tensor(validation.x.subarray(0, n * dim), [n, ...this.exampleShape]));
       const p = this.samplePrior(n, seed);
       return [z.slice([0, 0], [n, 2]), p.slice([0, 0], [n, 2])];

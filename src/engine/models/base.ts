@@ -21,13 +21,16 @@ export interface StepContext {
 /** One optimizer and the variables it updates (most models have one; an aae has one per training phase). */
 /**
  * Compute tensors in one tidy and read them after it, as float32 arrays. (Returning typed arrays from tidy makes it
- * scan them element by element for tensors: about 20 ms for an image grid.)
+ * scan them element by element for tensors: about 20 ms for an image grid.) Asynchronous: a GPU backend cannot read
+ * synchronously in Node.
  */
-export function readAfterTidy(make: () => tf.Tensor[]): Float32Array[] {
+export async function readAfterTidy(make: () => tf.Tensor[]): Promise<Float32Array[]> {
   const tensors = tf.tidy(make);
-  const arrays = tensors.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(tensors);
-  return arrays;
+  try {
+    return (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  } finally {
+    tf.dispose(tensors);
+  }
 }
 
 export interface OptimizerGroup {
@@ -121,7 +124,7 @@ export abstract class AutoencoderModel {
   trainStep?(x: tf.Tensor, target: tf.Tensor, ctx: StepContext, optimizers: OptimizerGroup[], lr: number, clipNorm: number): Record<string, tf.Scalar>;
 
   /** Extra images a model kind shows (denoising triples, samples per class, ...), written at each image epoch. */
-  extraImages?(validation: { x: Float32Array; n: number; labels?: Int32Array }, seed: number): { title: string; name: string; png: Buffer }[];
+  extraImages?(validation: { x: Float32Array; n: number; labels?: Int32Array }, seed: number): Promise<{ title: string; name: string; png: Buffer }[]>;
 
   trainableVariables(): tf.Variable[] {
     const vars = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);

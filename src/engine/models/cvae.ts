@@ -17,11 +17,11 @@ export class Cvae extends Vae {
   }
 
   /** Samples per class: row c holds decodes of z ~ N(0, I) with y = c (the same z in every row). */
-  override extraImages(_validation: unknown, seed: number): { title: string; name: string; png: Buffer }[] {
+  override async extraImages(_validation: unknown, seed: number): Promise<{ title: string; name: string; png: Buffer }[]> {
     if (this.exampleShape.length !== 3) return [];
     const perClass = 10;
     const classes = Math.min(this.numClasses, 16);
-    const [values] = readAfterTidy(() => {
+    const [values] = await readAfterTidy(() => {
       const z = tf.tile(this.samplePrior(perClass, seed), [classes, 1]) as tf.Tensor2D;
       const y = tf.oneHot(tf.tensor1d(Array.from({ length: classes * perClass }, (_, k) => Math.floor(k / perClass)), 'int32'), this.numClasses).toFloat() as tf.Tensor2D;
       return [this.decodeMean(z, y)];

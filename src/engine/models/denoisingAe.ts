@@ -29,13 +29,13 @@ export class DenoisingAutoencoder extends Autoencoder {
   }
 
   /** Rows of three: corrupted input, clean input, reconstruction from the corrupted input. */
-  override extraImages(validation: { x: Float32Array; n: number }, seed: number): { title: string; name: string; png: Buffer }[] {
+  override async extraImages(validation: { x: Float32Array; n: number }, seed: number): Promise<{ title: string; name: string; png: Buffer }[]> {
     if (this.exampleShape.length !== 3) return [];
     const n = Math.min(8, validation.n);
     const dim = this.exampleShape.reduce((a, b) => a * b, 1);
     const clean = validation.x.subarray(0, n * dim);
     const noisy = this.trainingInput(Float32Array.from(clean), seed);
-    const [recon] = readAfterTidy(() => [this.reconstruct(tf.tensor(noisy, [n, ...this.exampleShape]))]);
+    const [recon] = await readAfterTidy(() => [this.reconstruct(tf.tensor(noisy, [n, ...this.exampleShape]))]);
     const grid = new Float32Array(3 * n * dim);
     for (let i = 0; i < n; i++) {
       grid.set(noisy.subarray(i * dim, (i + 1) * dim), (3 * i) * dim);

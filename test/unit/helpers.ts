@@ -3,8 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../src/engine/backends/index';
+import type { BackendChoice } from '../../src/core/config';
 import type { EngineEvent } from '../../src/core/protocol';
-import type { EngineHooks } from '../../src/engine/trainer';
+import { readMetrics } from '../../src/core/runFolder';
+import { startRun, type EngineHooks } from '../../src/engine/trainer';
 
 /** The repository root (tests are compiled to out/test/unit/). */
 export const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -41,4 +43,21 @@ export function collectingHooks(cancelAtStep?: number): EngineHooks & { events: 
     },
     cancelReason: () => (cancelAtStep !== undefined && lastStep >= cancelAtStep ? 'test cancel' : undefined),
   };
+}
+
+type StepEvent = Extract<EngineEvent, { type: 'step' }>;
+type EpochEvent = Extract<EngineEvent, { type: 'epoch' }>;
+
+/** Train an experiment file on a backend (runs next to the file), optionally cancelling at a step. */
+export async function trainOn(file: string, backend: BackendChoice, overrides: string[] = [], cancelAtStep?: number) {
+  const hooks = collectingHooks(cancelAtStep);
+  const out = await startRun({ experimentFile: file, runsRoot: path.join(path.dirname(file), 'runs'), backend, overrides }, hooks);
+  return { out, steps: hooks.events.filter((e): e is StepEvent => e.type === 'step'), epochs: hooks.events.filter((e): e is EpochEvent => e.type === 'epoch') };
+}
+
+/** The metrics a run folder's metrics.jsonl holds, without wall-clock fields (for comparing runs). */
+export function runMetrics(runDir: string): unknown[] {
+  return readMetrics(runDir)
+    .filter((e) => e.type === 'step' || e.type === 'epoch')
+    .map((e) => (e.type === 'step' ? { step: e.step, metrics: e.metrics } : e.type === 'epoch' ? { epoch: e.epoch, train: e.train, validation: e.validation } : e));
 }

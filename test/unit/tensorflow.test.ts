@@ -8,29 +8,21 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { EXPLORER_FILES } from '../../src/core/explorer';
-import type { EngineEvent } from '../../src/core/protocol';
-import { readMetrics, readRunRecord } from '../../src/core/runFolder';
+import { readRunRecord } from '../../src/core/runFolder';
 import { initBackend } from '../../src/engine/backends/index';
 import { ADAM_KERNEL } from '../../src/engine/backends/fusedKernels';
 import { findTfjsNode, notInstalledReason } from '../../src/engine/backends/tensorflow';
 import { evaluateRun } from '../../src/engine/evalRun';
 import { prepareExplorer } from '../../src/engine/explorerData';
 import { loadLayersModelFromDir } from '../../src/engine/modelIO';
-import { resumeRun, startRun } from '../../src/engine/trainer';
-import { REPO, collectingHooks, tmpDir, writeJson } from './helpers';
+import { resumeRun } from '../../src/engine/trainer';
+import { REPO, collectingHooks, runMetrics, tmpDir, trainOn, writeJson } from './helpers';
 
 const installed = findTfjsNode();
 const skip = installed ? false : `tensorflow backend not installed: ${notInstalledReason()}`;
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
-type StepEvent = Extract<EngineEvent, { type: 'step' }>;
-type EpochEvent = Extract<EngineEvent, { type: 'epoch' }>;
-
-async function train(file: string, backend: 'tensorflow' | 'wasm', overrides: string[] = [], cancelAtStep?: number) {
-  const hooks = collectingHooks(cancelAtStep);
-  const out = await startRun({ experimentFile: file, runsRoot: path.join(path.dirname(file), 'runs'), backend, overrides }, hooks);
-  return { out, steps: hooks.events.filter((e): e is StepEvent => e.type === 'step'), epochs: hooks.events.filter((e): e is EpochEvent => e.type === 'epoch') };
-}
+const train = (file: string, backend: 'tensorflow' | 'wasm', overrides: string[] = [], cancelAtStep?: number) => trainOn(file, backend, overrides, cancelAtStep);
 
 test('tfjs-node registers with the engine\'s own tfjs: one engine, its kernels, none of the wasm kernels', { skip }, async () => {
   const info = await initBackend('tensorflow');
@@ -109,11 +101,7 @@ test('on tensorflow, cancel and resume give exactly the metrics and weights of a
   const resumed = await resumeRun(cut.out.runDir, collectingHooks());
   assert.equal(resumed.status, 'completed');
   assert.equal(readRunRecord(cut.out.runDir).backend?.name, 'tensorflow');
-  const metricsOnly = (dirName: string) =>
-    readMetrics(dirName)
-      .filter((e) => e.type === 'step' || e.type === 'epoch')
-      .map((e) => (e.type === 'step' ? { step: e.step, metrics: e.metrics } : e.type === 'epoch' ? { epoch: e.epoch, train: e.train, validation: e.validation } : e));
-  assert.deepEqual(metricsOnly(cut.out.runDir), metricsOnly(full.out.runDir));
+  assert.deepEqual(runMetrics(cut.out.runDir), runMetrics(full.out.runDir));
   const wa = (await loadLayersModelFromDir(path.join(full.out.runDir, 'model', 'decoder'))).getWeights().map((w) => Array.from(w.dataSync()));
   const wb = (await loadLayersModelFromDir(path.join(cut.out.runDir, 'model', 'decoder'))).getWeights().map((w) => Array.from(w.dataSync()));
   assert.deepEqual(wa, wb);

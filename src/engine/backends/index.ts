@@ -10,7 +10,7 @@ import { BackendError, backendsDir } from './common';
 import { installFusedAdam } from './fusedKernels';
 import { findTfjsNode, notInstalledReason, startTensorflow } from './tensorflow';
 import { startWasm } from './wasm';
-import { dawnNotInstalledReason, findDawn, startWebgpu } from './webgpu';
+import { dawnNotInstalledReason, describeAdapter, findDawn, startWebgpu } from './webgpu';
 
 export { BackendError, backendsDir } from './common';
 
@@ -55,7 +55,6 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     active = { ...info, requested: choice };
     return active;
   }
-  if (active && active.requested === 'auto' && tf.getBackend() === active.name) return active;
   const notUsed: { name: string; reason: string }[] = [];
   const done = (info: BackendInfo) => {
     notUsed.push({ name: 'cpu', reason: 'used only when asked for by name' });
@@ -65,7 +64,7 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
   if (findDawn()) {
     try {
       const known = started.get('webgpu');
-      if (known?.adapter?.fallback) throw new BackendError(`the only WebGPU adapter is a software one; "auto" does not train on it.`);
+      if (known?.adapter?.fallback) throw new BackendError(`the only WebGPU adapter is a software one (${describeAdapter(known.adapter)}); "auto" does not train on it: ask for "webgpu" by name to use it.`);
       const info = known ? await startByName('webgpu') : await startWebgpu(false);
       started.set('webgpu', info);
       return done(info);

@@ -23,6 +23,16 @@ const EXPERIMENT = 'examples/mnist-vae.vae.json';
 const CONV_EXPERIMENT = 'examples/shapes-beta-vae.vae.json';
 /** Goals for the "tensorflow" backend against the tuned PyTorch peer (ratio ours / PyTorch, higher is faster). */
 const TENSORFLOW_GOALS = { mlp: 0.7, conv: 1.0 };
+/**
+ * Targets for the "webgpu" backend on a real GPU adapter (not evaluated on a software one): the reference VAE at
+ * batch 128 in examples/s, and the conv example as a multiple of the wasm backend's conv throughput.
+ */
+const WEBGPU_GOALS = { mlpExamplesPerSecond: 50000, convVsWasm: 10 };
+/** Batch sizes of the webgpu MLP sweep on a real GPU adapter (--set training.batchSize=N; 128 is the example's own). */
+const WEBGPU_BATCH_SWEEP = [128, 512, 2048];
+/** On a software adapter (lavapipe & co., 0.1-0.4 s per MLP step): one short run per model, MNIST pool reduced. */
+const WEBGPU_SOFTWARE = { epochs: 2, mnistLimit: 2000 };
+const WEBGPU_SOFTWARE_NOTE = 'software adapter: correctness only, not a GPU; not compared with PyTorch';
 /** Variables that change how many threads a training run uses: cleared, so that every row says what it sets. */
 const THREAD_ENV = ['VAE_LAB_THREADS', 'VAE_LAB_WASM_THREADS', 'TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS'];
 const CLI = 'dist/cli.js';
@@ -280,6 +290,24 @@ function tensorflowStatus(list) {
   if (tf.available) return { available: true, version: tf.version, detail: tf.detail, auto: tf.auto };
   // The engine's reason says what is missing where, and how to install it.
   return { available: false, version: tf.version, reason: tf.reason ?? `not available (backends folder ${list.backendsDir})` };
+}
+
+/**
+ * The "webgpu" entry of backendList(): available (with its adapter: vendor, architecture, device, description,
+ * fallback) or the reason it is not. `software` is adapter.fallback: a CPU rasteriser posing as a GPU.
+ */
+function webgpuStatus(list) {
+  if (list.error) return { available: false, reason: list.error };
+  const g = list.backends.find((b) => b.name === 'webgpu');
+  if (!g) return { available: false, reason: `${CLI} backend list knows no "webgpu" backend` };
+  if (!g.available) return { available: false, version: g.version, reason: g.reason ?? `not available (backends folder ${list.backendsDir})` };
+  const a = g.adapter ?? {};
+  const software = a.fallback === true;
+  const what = [a.vendor, a.architecture].filter(Boolean).join('/') || 'unknown adapter';
+  // Short (row names): vendor/architecture; long (details, JSON): with the description.
+  const short = `${what}${software ? ', software adapter' : ''}`;
+  const label = `${what}${a.description ? `, ${a.description}` : a.device ? `, ${a.device}` : ''}${software ? ' (software adapter)' : ''}`;
+  return { available: true, version: g.version, detail: g.detail, adapter: g.adapter ?? null, software, short, label };
 }
 
 /** process.env without the thread settings (THREAD_ENV), plus `extra`: each run gets exactly the threads it asks for. */
@@ -686,7 +714,7 @@ async function main() {
     if (list) {
       machine.tfjsNode = tfStatus.available ? tfStatus.version : null;
       machine.backendsDir = list.backendsDir ?? null;
-      result.backendList = list.error ? { error: list.error } : list.backends.map(({ name, available, version, detail, reason, auto }) => ({ name, available, version, detail, reason, auto }));
+      result.backendList = list.error ? { error: list.error } : list.backends.map(({ name, available, version, detail, reason, auto, adapter }) => ({ name, available, version, detail, reason, auto, adapter }));
       if (!tfStatus.available) log(`the "tensorflow" backend is not available: ${tfStatus.reason}`);
     }
     // The backend `auto` picks (the first available of tensorflow, wasm): the one of (b)'s headline ratio, (c), (f), (g).
@@ -714,6 +742,34 @@ async function main() {
         if (tfStatus.available && machine.cores > 1) convBackends['tensorflow, 1 thread'] = { backend: 'tensorflow', runs: [], env: oneThread };
         convBackends.wasm = { backend: 'wasm', runs: [] };
       }
+    }
+    // webgpu rows (part a), kept apart from `backends`: on a software adapter (adapter.fallback) one short run per
+    // model, reported and never compared; on a real GPU adapter measured like the other rows (interleaved, --repeat),
+    // plus a batch-size sweep of the MLP. `auto` may pick webgpu on a real GPU, but (b)'s headline ratio, (c), (f)
+    // and (g) stay on `primary` (tensorflow or wasm).
+    const gpuStatus = list ? webgpuStatus(list) : { available: false, reason: 'not checked (no training part)' };
+    const mlpBatch = readJson(path.join(ROOT, EXPERIMENT)).training?.batchSize ?? 128;
+    let gpu;
+    if (has('a')) {
+      if (!gpuStatus.available) gpu = { status: gpuStatus, skipped: `not available: ${gpuStatus.reason}` };
+      else if (gpuStatus.software) {
+        const e = WEBGPU_SOFTWARE.epochs;
+        gpu = {
+          status: gpuStatus,
+          mlp: { backend: 'webgpu', runs: [], epochs: e, sets: [`data.options.limit=${WEBGPU_SOFTWARE.mnistLimit}`], dataLimit: WEBGPU_SOFTWARE.mnistLimit, batchSize: mlpBatch },
+          conv: opt.conv ? { backend: 'webgpu', runs: [], epochs: e, sets: convData.sets, batchSize: 64 } : undefined,
+        };
+      } else {
+        gpu = {
+          status: gpuStatus,
+          mlp: { backend: 'webgpu', runs: [], epochs: opt.epochs, sets: [], batchSize: mlpBatch },
+          conv: opt.conv ? { backend: 'webgpu', runs: [], epochs: opt.convEpochs, sets: convData.sets, batchSize: 64 } : undefined,
+          // The example's own batch size is the main row; the others are measured in the same rounds.
+          sweep: WEBGPU_BATCH_SWEEP.filter((n) => n !== mlpBatch).map((n) => ({ backend: 'webgpu', runs: [], epochs: opt.epochs, sets: [`training.batchSize=${n}`], batchSize: n })),
+        };
+      }
+      if (!gpuStatus.available) log(`the "webgpu" backend is not available: ${gpuStatus.reason}`);
+      else log(`webgpu adapter: ${gpuStatus.label}${gpuStatus.software ? ` -> ${WEBGPU_SOFTWARE_NOTE}` : ''}`);
     }
 
     // --- peer setup and tuning (short runs) before the interleaved rounds
@@ -745,7 +801,16 @@ async function main() {
       const tag = `round ${round_}/${rounds}`;
       const cliStep = (label, b, epochs, experiment, sets) => async () => {
         log(`${tag}: CLI training, ${label}, ${epochs} epochs`);
-        const r = await cliRun(b.backend, epochs, sets, tmpRoot, useTime, b.env ?? {}, experiment);
+        let r;
+        try {
+          r = await cliRun(b.backend, epochs, sets, tmpRoot, useTime, b.env ?? {}, experiment);
+        } catch (err) {
+          // A failing webgpu run (driver, out of memory) is recorded in its row; any other backend's ends the bench.
+          if (b.backend !== 'webgpu') throw err;
+          (b.errors ??= []).push(String(err.message ?? err));
+          log(`  failed: ${err.message ?? err}`);
+          return;
+        }
         b.runs.push(r);
         log(`  ${fmtInt(r.examplesPerSecond)} ex/s, ${r.wallSeconds} s, ${r.maxRssMiB} MiB`);
       };
@@ -785,17 +850,39 @@ async function main() {
         if (b.skipped || name === primary || name === 'cpu') continue;
         steps.push(cliStep(name, b, opt.epochs, EXPERIMENT, []));
       }
+      const gpuHardware = gpu && !gpu.skipped && !gpu.status.software;
+      if (gpuHardware) {
+        steps.push(cliStep(`webgpu (${gpu.status.short}), batch ${gpu.mlp.batchSize}`, gpu.mlp, gpu.mlp.epochs, EXPERIMENT, gpu.mlp.sets));
+        for (const b of gpu.sweep) steps.push(cliStep(`webgpu (${gpu.status.short}), batch ${b.batchSize}`, b, b.epochs, EXPERIMENT, b.sets));
+      }
       const convSteps = [];
       for (const [name, b] of Object.entries(convBackends)) {
         if (b.skipped) continue;
         convSteps.push(cliStep(`conv ${name}`, b, opt.convEpochs, CONV_EXPERIMENT, convData.sets));
         if (name === 'tensorflow' && convPeer && !convPeer.skipped) convSteps.push(peerStep(convPeer, 'conv'));
       }
+      if (gpuHardware && gpu.conv) convSteps.push(cliStep(`conv webgpu (${gpu.status.short})`, gpu.conv, gpu.conv.epochs, CONV_EXPERIMENT, gpu.conv.sets));
       if (convPeer && !convPeer.skipped && !convSteps.length) convSteps.push(peerStep(convPeer, 'conv'));
       for (const group of [steps, convSteps]) {
         if (round_ % 2 === 0) group.reverse();
         for (const step of group) {
           await step();
+          checkInterference();
+        }
+      }
+      if (gpu && !gpu.skipped && gpu.status.software && round_ === 1) {
+        // Software adapter: once, short (the first epoch excluded), outside the interleaved comparison.
+        for (const [b, experiment, what] of [[gpu.mlp, EXPERIMENT, `data.options.limit=${WEBGPU_SOFTWARE.mnistLimit}`], [gpu.conv, CONV_EXPERIMENT, 'conv']]) {
+          if (!b) continue;
+          log(`CLI training, webgpu on a software adapter (${gpu.status.label}), ${what}, ${b.epochs} epochs (once)`);
+          try {
+            const r = await cliRun('webgpu', b.epochs, b.sets, tmpRoot, useTime, {}, experiment);
+            b.runs.push(r);
+            log(`  ${fmtInt(r.examplesPerSecond)} ex/s, ${r.wallSeconds} s, ${r.maxRssMiB} MiB`);
+          } catch (err) {
+            (b.errors ??= []).push(String(err.message ?? err));
+            log(`  failed: ${err.message ?? err}`);
+          }
           checkInterference();
         }
       }
@@ -807,6 +894,24 @@ async function main() {
     }
 
     // --- (a)
+    /** The JSON of one measured row (median over its runs) and the text of its runs, for the table. */
+    const measurement = (b, epochs) => {
+      const eps = b.runs.map((r) => r.examplesPerSecond);
+      const s = spread(eps);
+      const be = b.runs[0].backend;
+      const json = {
+        examplesPerSecond: round(median(eps), 1),
+        spreadPercent: round(s, 1),
+        trainExamples: b.runs[0].trainExamples,
+        measuredEpochsPerRun: epochs - 1,
+        backendDetail: `${be.name} ${be.version}: ${be.detail}`,
+        dataLimit: b.dataLimit,
+        env: b.env,
+        runs: b.runs.map(({ backend, ...r }) => r),
+      };
+      const runsText = `${b.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}`;
+      return { json, runsText, detail: be.detail };
+    };
     const summariseBackends = (list, label, epochs, what) => {
       const out = {};
       for (const [name, b] of Object.entries(list)) {
@@ -815,30 +920,87 @@ async function main() {
           rows.push([`(a) ${label}, ${name}`, 'skipped', b.skipped]);
           continue;
         }
-        const eps = b.runs.map((r) => r.examplesPerSecond);
-        const s = spread(eps);
-        const be = b.runs[0].backend;
-        out[name] = {
-          examplesPerSecond: round(median(eps), 1),
-          spreadPercent: round(s, 1),
-          trainExamples: b.runs[0].trainExamples,
-          measuredEpochsPerRun: epochs - 1,
-          backendDetail: `${be.name} ${be.version}: ${be.detail}`,
-          dataLimit: b.dataLimit,
-          env: b.env,
-          runs: b.runs.map(({ backend, ...r }) => r),
-        };
+        const m = measurement(b, epochs);
+        out[name] = m.json;
         rows.push([
           `(a) ${label}, ${name}`,
           `${fmtInt(out[name].examplesPerSecond)} ex/s`,
-          `median of ${epochs - 1} epochs (warm-up excluded) over ${fmtInt(b.runs[0].trainExamples)} ${what}; ${b.runs.length} run(s): ${eps.map(fmtInt).join(' / ')}${s !== undefined ? `, spread ${s.toFixed(1)} %` : ''}; ${be.detail}`,
+          `median of ${epochs - 1} epochs (warm-up excluded) over ${fmtInt(b.runs[0].trainExamples)} ${what}; ${m.runsText}; ${m.detail}`,
         ]);
       }
       return out;
     };
+    /** A webgpu row (MLP, conv or a sweep point): labelled with the adapter; on a software adapter, the caveat first. */
+    const summariseWebgpu = (b, label, what) => {
+      const st = gpu.status;
+      const name = `(a) ${label}, webgpu (${st.short})${b.sweepPoint ? `, batch ${b.batchSize}` : ''}`;
+      const adapterText = `adapter ${st.label}`;
+      if (!b.runs.length) {
+        rows.push([name, 'failed', `${(b.errors ?? ['no run']).slice(-1)[0]}; ${adapterText}`]);
+        return { failed: b.errors ?? ['no run'], batchSize: b.batchSize };
+      }
+      const m = measurement(b, b.epochs);
+      const json = { ...m.json, batchSize: b.batchSize, errors: b.errors };
+      const timed = `${b.epochs - 1} epoch(s) timed (warm-up excluded) over ${fmtInt(b.runs[0].trainExamples)} ${what}, batch ${b.batchSize}`;
+      rows.push([
+        name,
+        `${fmtInt(json.examplesPerSecond)} ex/s`,
+        st.software ? `${WEBGPU_SOFTWARE_NOTE}; one run, ${timed}; ${adapterText}` : `median of ${timed}; ${m.runsText}; ${adapterText}`,
+      ]);
+      return json;
+    };
     if (has('a')) {
       result.training = summariseBackends(backends, 'training throughput', opt.epochs, 'digits');
-      if (opt.conv) result.trainingConv = summariseBackends(convBackends, 'conv training throughput', opt.convEpochs, `${path.basename(CONV_EXPERIMENT)} images (data.options.count=${opt.convCount}), batch 64`);
+      const convWhat = `${path.basename(CONV_EXPERIMENT)} images (data.options.count=${opt.convCount})`;
+      if (gpu?.skipped) {
+        rows.push(['(a) training throughput, webgpu', 'skipped', gpu.skipped]);
+        result.webgpu = { available: false, skipped: gpu.skipped };
+      } else if (gpu) {
+        const st = gpu.status;
+        result.webgpu = { available: true, adapter: st.adapter, adapterLabel: st.label, software: st.software, version: st.version, detail: st.detail };
+        if (st.software) Object.assign(result.webgpu, { note: WEBGPU_SOFTWARE_NOTE, runsPerModel: 1, epochsPerRun: WEBGPU_SOFTWARE.epochs, mnistLimit: WEBGPU_SOFTWARE.mnistLimit });
+        const mlpWhat = st.software ? `digits (data.options.limit=${WEBGPU_SOFTWARE.mnistLimit})` : 'digits';
+        result.webgpu.mlp = summariseWebgpu(gpu.mlp, 'training throughput', mlpWhat);
+      }
+      if (opt.conv) {
+        result.trainingConv = summariseBackends(convBackends, 'conv training throughput', opt.convEpochs, `${convWhat}, batch 64`);
+        if (gpu?.skipped) rows.push(['(a) conv training throughput, webgpu', 'skipped', gpu.skipped]);
+        else if (gpu?.conv) result.webgpu.conv = summariseWebgpu(gpu.conv, 'conv training throughput', convWhat);
+      }
+      if (gpu && !gpu.skipped && !gpu.status.software) {
+        // Real GPU adapter: the batch sweep of the MLP and the targets.
+        const st = gpu.status;
+        const points = [gpu.mlp, ...gpu.sweep].sort((x, y) => x.batchSize - y.batchSize);
+        const sweep = points.map((b) => (b === gpu.mlp ? result.webgpu.mlp : summariseWebgpu(Object.assign(b, { sweepPoint: true }), 'training throughput', 'digits')));
+        const ok = sweep.filter((x) => x.examplesPerSecond);
+        const best = ok.length ? ok.reduce((x, y) => (y.examplesPerSecond > x.examplesPerSecond ? y : x)) : undefined;
+        result.webgpu.batchSweep = {
+          batchSizes: points.map((b) => b.batchSize),
+          points: sweep.map((x) => ({ batchSize: x.batchSize, examplesPerSecond: x.examplesPerSecond ?? null, spreadPercent: x.spreadPercent, failed: x.failed })),
+          best: best ? { batchSize: best.batchSize, examplesPerSecond: best.examplesPerSecond } : null,
+        };
+        rows.push([
+          `(a) webgpu (${st.short}) best MLP batch size`,
+          best ? `${fmtInt(best.examplesPerSecond)} ex/s` : 'n/a',
+          `${best ? `batch ${best.batchSize}` : 'no sweep point ran'} of ${sweep.map((x) => `${x.batchSize}: ${x.examplesPerSecond ? fmtInt(x.examplesPerSecond) : 'failed'}`).join(' / ')} ex/s (--set training.batchSize=N); adapter ${st.label}`,
+        ]);
+        const mlpEps = result.webgpu.mlp.examplesPerSecond;
+        const convEps = result.webgpu.conv?.examplesPerSecond;
+        const wasmConv = result.trainingConv?.wasm?.examplesPerSecond;
+        const convRatio = convEps && wasmConv ? round(convEps / wasmConv, 2) : null;
+        const goals = {
+          mlp: { goal: WEBGPU_GOALS.mlpExamplesPerSecond, what: `reference VAE examples/s at batch ${gpu.mlp.batchSize}`, examplesPerSecond: mlpEps ?? null, met: mlpEps ? mlpEps >= WEBGPU_GOALS.mlpExamplesPerSecond : null },
+          conv: { goal: WEBGPU_GOALS.convVsWasm, what: 'conv example examples/s, webgpu / wasm', ratio: convRatio, webgpu: convEps ?? null, wasm: wasmConv ?? null, met: convRatio === null ? null : convRatio >= WEBGPU_GOALS.convVsWasm },
+        };
+        if (!opt.conv) goals.conv.why = 'not measured (--no-conv)';
+        else if (convRatio === null) goals.conv.why = convEps ? 'no wasm conv run' : 'the webgpu conv run failed';
+        result.webgpu.goals = goals;
+        const verdict = (met) => (met === null ? 'not measured' : met ? 'met' : 'NOT met');
+        rows.push([`(a) webgpu (${st.short}) goal: reference VAE, batch ${gpu.mlp.batchSize}`, mlpEps ? `${fmtInt(mlpEps)} ex/s` : 'n/a', `goal >= ${fmtInt(WEBGPU_GOALS.mlpExamplesPerSecond)} ex/s: ${verdict(goals.mlp.met)}; adapter ${st.label}`]);
+        rows.push([`(a) webgpu (${st.short}) goal: conv / wasm`, convRatio === null ? 'n/a' : `${convRatio.toFixed(2)}x`, `${convRatio === null ? goals.conv.why : `webgpu ${fmtInt(convEps)} / wasm ${fmtInt(wasmConv)} ex/s`}; goal >= ${WEBGPU_GOALS.convVsWasm}x: ${verdict(goals.conv.met)}; adapter ${st.label}`]);
+      } else if (gpu && !gpu.skipped) {
+        result.webgpu.goals = { evaluated: false, why: 'software adapter: the targets are for a real GPU' };
+      }
     }
 
     // --- (b)
@@ -907,6 +1069,36 @@ async function main() {
         }
       }
       if (Object.keys(goals).length) result.tensorflowGoals = goals;
+
+      // webgpu: never compared on a software adapter; on a real GPU, batch 128 (MLP) and conv / the same PyTorch
+      // peers as the other rows. The peer trains on the CPU (it has no CUDA path): whether this PyTorch could use CUDA
+      // is recorded, so that nobody reads the ratio as GPU against GPU.
+      const w = result.webgpu;
+      if (w?.available && w.software) {
+        w.pytorch = { compared: false, why: WEBGPU_SOFTWARE_NOTE };
+        rows.push([`(b) ratio webgpu (${gpu.status.short}) / PyTorch`, 'n/a', `${WEBGPU_SOFTWARE_NOTE}; adapter ${w.adapterLabel}`]);
+      } else if (w?.available) {
+        const py = result.peer?.python ?? result.peerConv?.python;
+        let cuda = null;
+        if (py) {
+          const r = spawnSync(py, ['-c', 'import torch; print(torch.cuda.is_available())'], { encoding: 'utf8', timeout: 120000 });
+          cuda = r.status === 0 ? r.stdout.trim() === 'True' : null;
+        }
+        const device = `PyTorch on the CPU (bench/peer/torch_vae.py has no CUDA path; torch.cuda.is_available() ${cuda === null ? 'not checked' : `= ${cuda ? 'True' : 'False'}`})`;
+        w.pytorch = {
+          compared: true,
+          device: 'cpu',
+          cudaAvailable: cuda,
+          mlpRatio: result.peer?.examplesPerSecond ? ratio(w.mlp, result.peer) : null,
+          convRatio: result.peerConv?.examplesPerSecond ? ratio(w.conv, result.peerConv) : null,
+          peerSetting: result.peer?.setting,
+          peerConvSetting: result.peerConv?.setting,
+        };
+        const wRow = (label, r, ours, theirs) =>
+          rows.push(r === null ? [label, 'n/a', `${ours?.examplesPerSecond ? 'no PyTorch run' : 'no webgpu run'}; adapter ${w.adapterLabel}`] : [label, r.toFixed(3), `VAE Lab (webgpu, ${w.adapterLabel}) ${fmtInt(ours.examplesPerSecond)} ex/s / ${device}, tuned: ${fmtInt(theirs.examplesPerSecond)} ex/s`]);
+        wRow(`(b) ratio webgpu (${gpu.status.short}) / PyTorch, MLP batch ${w.mlp.batchSize}`, w.pytorch.mlpRatio, w.mlp, result.peer);
+        if (opt.conv) wRow(`(b) conv ratio webgpu (${gpu.status.short}) / PyTorch`, w.pytorch.convRatio, w.conv, result.peerConv);
+      }
     }
 
     // --- (c)
@@ -1061,7 +1253,7 @@ function printTable(result, rows) {
   const m = result.machine;
   const c = result.conditions;
   console.log(`VAE Lab benchmark, ${result.time}`);
-  console.log(`Machine: ${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; node ${m.node}, tfjs ${m.tfjs} (wasm ${m.tfjsBackendWasm}${m.tfjsNode ? `, tfjs-node ${m.tfjsNode} from ${m.backendsDir}` : ''})${result.peer?.torch ? `, torch ${result.peer.torch}` : ''}`);
+  console.log(`Machine: ${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; node ${m.node}, tfjs ${m.tfjs} (wasm ${m.tfjsBackendWasm}${m.tfjsNode ? `, tfjs-node ${m.tfjsNode} from ${m.backendsDir}` : ''})${result.peer?.torch ? `, torch ${result.peer.torch}` : ''}${result.webgpu?.adapterLabel ? `; webgpu adapter: ${result.webgpu.adapterLabel}` : ''}`);
   const cond = [];
   if (c.waitedForIdle) cond.push(c.idle ? `idle after waiting ${c.waitedSeconds} s` : `NOT idle after waiting ${c.waitedSeconds} s`);
   if (c.busyAtStart?.length) cond.push(`busy at start: ${c.busyAtStart.join(' | ')}`);

@@ -17,7 +17,7 @@ const USAGE = `vae-lab: train and evaluate variational autoencoders with TensorF
 
 Usage:
   vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|webgpu|tensorflow|wasm|cpu] [--out DIR] [--json]
-  vae-lab resume <run folder> [--json]
+  vae-lab resume <run folder> [--backend B] [--json]
   vae-lab validate <file.vae.json>...
   vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S]
 ${BACKEND_USAGE}
@@ -177,10 +177,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       case 'train': {
         const file = onePositional(args, 'train <file.vae.json>');
-        const backend = args.flags.get('--backend');
-        if (backend !== undefined && !['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
-          throw new UsageError(`--backend must be auto, webgpu, tensorflow, wasm or cpu, got "${backend}".`);
-        }
+        const backend = backendFlag(args);
         const reporter = new TerminalReporter(args.json);
         const hooks = cancellableHooks(reporter);
         try {
@@ -190,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
               runsRoot: args.flags.get('--out') ?? DEFAULT_RUNS_DIR,
               overrides: args.set,
               epochs: positiveInt('--epochs', args.flags.get('--epochs')),
-              backend: backend as BackendChoice | undefined,
+              backend,
             },
             hooks,
           );
@@ -205,10 +202,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'resume': {
         const dir = onePositional(args, 'resume <run folder>');
+        const resumeBackend = backendFlag(args);
         const reporter = new TerminalReporter(args.json);
         const hooks = cancellableHooks(reporter);
         try {
-          const outcome = await resumeRun(dir, hooks);
+          const outcome = await resumeRun(dir, hooks, { backend: resumeBackend });
           if (!args.json) process.stdout.write(`${outcome.runDir}\n`);
           return outcome.status === 'completed' ? EXIT.ok : EXIT.cancelled;
         } catch (err) {
@@ -254,6 +252,14 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err);
   }
+}
+
+function backendFlag(args: ParsedArgs): BackendChoice | undefined {
+  const backend = args.flags.get('--backend');
+  if (backend !== undefined && !['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
+    throw new UsageError(`--backend must be auto, webgpu, tensorflow, wasm or cpu, got "${backend}".`);
+  }
+  return backend as BackendChoice | undefined;
 }
 
 function isUserError(err: unknown): boolean {

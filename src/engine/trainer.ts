@@ -125,10 +125,15 @@ export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<R
 }
 
 /** Continue a run from its last checkpoint, in the same folder. */
-export async function resumeRun(runDir: string, hooks: EngineHooks): Promise<RunOutcome> {
+export async function resumeRun(runDir: string, hooks: EngineHooks, opts: { backend?: BackendChoice } = {}): Promise<RunOutcome> {
   const record = readRunRecord(runDir);
   if (record.status === 'completed') throw new Error(`${runDir}: the run has already completed; nothing to resume.`);
   const config = resolveExperiment(record.config, runFiles.record(runDir));
+  // Another backend (the GPU was lost, or tfjs-node was installed meanwhile): the run's config records it.
+  if (opts.backend) {
+    config.backend = opts.backend;
+    record.config.backend = opts.backend;
+  }
   const backend = await initBackend(config.backend);
   if (record.backend && record.backend.name !== backend.name) {
     hooks.emit({ type: 'log', time: now(), level: 'warn', message: `resuming on backend ${backend.name}, the run started on ${record.backend.name}: metrics may differ slightly from an uninterrupted run.` });

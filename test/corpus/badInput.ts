@@ -97,7 +97,7 @@ export const BAD_CONFIGS: [string, unknown, string, RegExp][] = [
   ['zero MC samples', { ...base(), objective: { samples: 0 } }, '/objective/samples', /at least 1/],
   ['unknown KL schedule', { ...base(), objective: { klSchedule: { type: 'sigmoid' } } }, '/objective/klSchedule/type', /one of/],
   ['unknown reduction', { ...base(), objective: { reduction: 'mean' } }, '/objective/reduction', /one of "sum-over-dimensions-mean-over-batch"/],
-  ['unknown backend', { ...base(), backend: 'webgpu' }, '/backend', /one of "auto", "tensorflow", "wasm", "cpu"/],
+  ['unknown backend', { ...base(), backend: 'cuda' }, '/backend', /one of "auto", "webgpu", "tensorflow", "wasm", "cpu"/],
   ['metrics interval zero', { ...base(), logging: { metricsEvery: 0 } }, '/logging/metricsEvery', /at least 1/],
   ['early stopping patience zero', { ...base(), training: { earlyStopping: { patience: 0 } } }, '/training/earlyStopping/patience', /at least 1/],
   ['data as an array', { ...base(), data: [] }, '/data', /must be an object/],

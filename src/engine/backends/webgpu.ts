@@ -64,7 +64,7 @@ export async function probeAdapter(dir = backendsDir()): Promise<AdapterInfo> {
   try {
     dawn = await loadDawn(where.packageDir);
   } catch (err) {
-    throw new BackendError(`the WebGPU runtime in ${where.packageDir} could not be loaded (${String((err as Error).message).split('\n')[0]}); reinstall it with "vae-lab backend install webgpu".`);
+    throw new BackendError(`the WebGPU runtime in ${where.packageDir} could not be loaded by ${process.execPath} (Node ${process.versions.node}: ${String((err as Error).message).split('\n')[0]}); reinstall it with "vae-lab backend install webgpu", and in VS Code set "vaeLab.nodePath" to a Node 20 or later if VS Code's own runtime cannot load it.`);
   }
   Object.assign(globalThis, dawn.globals);
   gpu = dawn.create(process.env.VAE_LAB_DAWN_FLAGS ? process.env.VAE_LAB_DAWN_FLAGS.split(',') : []);
@@ -123,6 +123,11 @@ export async function startWebgpu(allowSoftware: boolean): Promise<BackendInfo> 
     throw new BackendError(`the webgpu backend did not start on ${describeAdapter(a)} (${reason}).`);
   }
   tf.env().set('WEBGPU_CPU_FORWARD', false);
+  // A lost device (driver reset, GPU removed) fails the next op with a message of tfjs's; say what happened first.
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+  void device?.lost?.then((info) => {
+    if (info?.reason !== 'destroyed') process.stderr.write(`vae-lab: the WebGPU device was lost (${info?.message || info?.reason || 'no reason given'}); the run stops at its next step and can be resumed from its last checkpoint, on another backend too.\n`);
+  });
   return {
     name: 'webgpu',
     version: tf.version.tfjs,

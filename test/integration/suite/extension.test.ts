@@ -1,7 +1,7 @@
 // Runs inside a real VS Code extension host (see test/integration/run.mjs). The workspace holds copies of
 // examples/*.vae.json plus tiny.vae.json (trains in seconds) and slow.vae.json (trains long enough to stop it).
 import * as assert from 'assert';
-import { ChildProcess, fork } from 'child_process';
+import { ChildProcess, fork, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -69,6 +69,26 @@ describe('VAE Lab in VS Code', () => {
     const parallel = vscode.workspace.getConfiguration('vaeLab').get<number>('maxParallelRuns') ?? 1;
     const share = Math.max(1, Math.min(4, Math.floor(os.cpus().length / parallel)));
     if (record.backend?.name === 'wasm' && !process.env.VAE_LAB_WASM_THREADS) assert.match(record.backend.detail, new RegExp(`, ${share} thread\\(s\\)`), record.backend.detail);
+  });
+
+  it('trains on the webgpu backend from the extension\'s engine process, and records the adapter', async function () {
+    this.timeout(180000);
+    // What the engine's Node sees here (the same backends folder and Node as the extension's child processes).
+    const listed = spawnSync(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'backend', 'list', '--json'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const webgpu = (JSON.parse(listed.stdout.trim().split('\n').pop()!) as { backends: { name: string; available: boolean; reason?: string }[] }).backends.find((b) => b.name === 'webgpu')!;
+    if (!webgpu.available) {
+      if (process.env.CI === 'true') assert.fail(`webgpu must be available in CI: ${webgpu.reason}`);
+      this.skip();
+    }
+    const doc = JSON.parse(fs.readFileSync(workspaceFile('tiny.vae.json').fsPath, 'utf8'));
+    const file = path.join(workspaceDir(), 'tiny-gpu.vae.json');
+    fs.writeFileSync(file, JSON.stringify({ ...doc, name: 'tiny-gpu', backend: 'webgpu' }, null, 2));
+    const job = (await vscode.commands.executeCommand('vaeLab.train', vscode.Uri.file(file))) as RunJob;
+    assert.strictEqual(await job.done, 'completed', job.error);
+    const record = readRunRecord(job.runDir!);
+    assert.strictEqual(record.backend?.name, 'webgpu');
+    assert.ok(record.backend?.adapter && typeof record.backend.adapter.fallback === 'boolean', JSON.stringify(record.backend));
+    assert.ok(fs.existsSync(path.join(job.runDir!, 'images', 'samples-epoch-002.png')));
   });
 
   it('Stop ends the engine process within 1 s, with a checkpoint, and the run can be resumed', async () => {

@@ -4,7 +4,9 @@
 // bench/README.md.
 //
 //   a  training throughput of the reference VAE (examples/mnist-vae.vae.json) and of the conv beta-VAE
-//      (examples/shapes-beta-vae.vae.json) through the CLI, per backend (tensorflow, wasm, each also on one thread)
+//      (examples/shapes-beta-vae.vae.json) through the CLI, per backend (tensorflow, wasm, each also on one thread;
+//      webgpu when available: one short run on a software adapter, never compared; on a real GPU interleaved, with a
+//      batch-size sweep of the MLP and its targets)
 //   b  the same models, data shapes and batch sizes in PyTorch (bench/peer/torch_vae.py), tuned; ratios ours / PyTorch
 //   c  training through the engine child process (fork dist/engine.js + IPC, as the extension does) versus the CLI
 //   d  latent sampler latency in the webview, read from test-artifacts/e2e/latency.json (written by the e2e test)

@@ -96,6 +96,13 @@ test('on webgpu, cancel and resume give the metrics and weights of an uninterrup
   assert.deepEqual(runMetrics(cut.out.runDir), runMetrics(full.out.runDir));
   const weights = async (runDir: string) => Promise.all((await loadLayersModelFromDir(path.join(runDir, 'model', 'decoder'))).getWeights().map(async (w) => Array.from(await w.data())));
   assert.deepEqual(await weights(cut.out.runDir), await weights(full.out.runDir));
+  // A run stopped on the GPU (say, the device was lost) continues on another backend with resume --backend.
+  const moved = await trainOn(file, 'webgpu', [], 5);
+  const hooks = collectingHooks();
+  assert.equal((await resumeRun(moved.out.runDir, hooks, { backend: 'wasm' })).status, 'completed');
+  const rec = readRunRecord(moved.out.runDir);
+  assert.deepEqual([rec.backend?.name, rec.config.backend], ['wasm', 'wasm']);
+  assert.ok(hooks.events.some((e) => e.type === 'log' && /resuming on backend wasm, the run started on webgpu/.test(e.message)));
 });
 
 test('a conv VAE on webgpu: first loss as on wasm, trains, evaluates and exports the explorer', { skip }, async (t) => {

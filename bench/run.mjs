@@ -963,6 +963,23 @@ async function main() {
         if (st.software) Object.assign(result.webgpu, { note: WEBGPU_SOFTWARE_NOTE, runsPerModel: 1, epochsPerRun: WEBGPU_SOFTWARE.epochs, mnistLimit: WEBGPU_SOFTWARE.mnistLimit });
         const mlpWhat = st.software ? `digits (data.options.limit=${WEBGPU_SOFTWARE.mnistLimit})` : 'digits';
         result.webgpu.mlp = summariseWebgpu(gpu.mlp, 'training throughput', mlpWhat);
+        if (!st.software) {
+          // Real GPU adapter: the batch sweep of the MLP, its rows next to the MLP row.
+          const points = [gpu.mlp, ...gpu.sweep].sort((x, y) => x.batchSize - y.batchSize);
+          const sweep = points.map((b) => (b === gpu.mlp ? result.webgpu.mlp : summariseWebgpu(Object.assign(b, { sweepPoint: true }), 'training throughput', 'digits')));
+          const ok = sweep.filter((x) => x.examplesPerSecond);
+          const best = ok.length ? ok.reduce((x, y) => (y.examplesPerSecond > x.examplesPerSecond ? y : x)) : undefined;
+          result.webgpu.batchSweep = {
+            batchSizes: points.map((b) => b.batchSize),
+            points: sweep.map((x) => ({ batchSize: x.batchSize, examplesPerSecond: x.examplesPerSecond ?? null, spreadPercent: x.spreadPercent, failed: x.failed })),
+            best: best ? { batchSize: best.batchSize, examplesPerSecond: best.examplesPerSecond } : null,
+          };
+          rows.push([
+            `(a) webgpu (${st.short}) best MLP batch size`,
+            best ? `${fmtInt(best.examplesPerSecond)} ex/s` : 'n/a',
+            `${best ? `batch ${best.batchSize}` : 'no sweep point ran'} of ${sweep.map((x) => `${x.batchSize}: ${x.examplesPerSecond ? fmtInt(x.examplesPerSecond) : 'failed'}`).join(' / ')} ex/s (--set training.batchSize=N); adapter ${st.label}`,
+          ]);
+        }
       }
       if (opt.conv) {
         result.trainingConv = summariseBackends(convBackends, 'conv training throughput', opt.convEpochs, `${convWhat}, batch 64`);
@@ -970,22 +987,8 @@ async function main() {
         else if (gpu?.conv) result.webgpu.conv = summariseWebgpu(gpu.conv, 'conv training throughput', convWhat);
       }
       if (gpu && !gpu.skipped && !gpu.status.software) {
-        // Real GPU adapter: the batch sweep of the MLP and the targets.
+        // Real GPU adapter: the targets (the batch sweep's rows follow the MLP row, above).
         const st = gpu.status;
-        const points = [gpu.mlp, ...gpu.sweep].sort((x, y) => x.batchSize - y.batchSize);
-        const sweep = points.map((b) => (b === gpu.mlp ? result.webgpu.mlp : summariseWebgpu(Object.assign(b, { sweepPoint: true }), 'training throughput', 'digits')));
-        const ok = sweep.filter((x) => x.examplesPerSecond);
-        const best = ok.length ? ok.reduce((x, y) => (y.examplesPerSecond > x.examplesPerSecond ? y : x)) : undefined;
-        result.webgpu.batchSweep = {
-          batchSizes: points.map((b) => b.batchSize),
-          points: sweep.map((x) => ({ batchSize: x.batchSize, examplesPerSecond: x.examplesPerSecond ?? null, spreadPercent: x.spreadPercent, failed: x.failed })),
-          best: best ? { batchSize: best.batchSize, examplesPerSecond: best.examplesPerSecond } : null,
-        };
-        rows.push([
-          `(a) webgpu (${st.short}) best MLP batch size`,
-          best ? `${fmtInt(best.examplesPerSecond)} ex/s` : 'n/a',
-          `${best ? `batch ${best.batchSize}` : 'no sweep point ran'} of ${sweep.map((x) => `${x.batchSize}: ${x.examplesPerSecond ? fmtInt(x.examplesPerSecond) : 'failed'}`).join(' / ')} ex/s (--set training.batchSize=N); adapter ${st.label}`,
-        ]);
         const mlpEps = result.webgpu.mlp.examplesPerSecond;
         const convEps = result.webgpu.conv?.examplesPerSecond;
         const wasmConv = result.trainingConv?.wasm?.examplesPerSecond;

@@ -29,10 +29,6 @@ type CliLine =
   | { type: 'error'; message: string };
 
 export async function installBackendCommand(cliPath: string, output: vscode.OutputChannel, args: InstallBackendArgs = {}): Promise<InstallBackendOutcome | undefined> {
-  if (!vscode.workspace.isTrusted && settings().backendsFolder) {
-    void vscode.window.showWarningMessage('VAE Lab installs backends only in a trusted workspace (the backends folder setting may come from the workspace).');
-    return undefined;
-  }
   let backend = args.backend;
   if (!backend) {
     const pick = await vscode.window.showQuickPick(

@@ -32,7 +32,7 @@ test('messages are the same as the CLI prints, and a valid file has none', () =>
   assert.deepEqual(locateExperimentIssues('{ "name": "ok" }'), []);
   const i = locateExperimentIssues('{ "name": "ok", "backend": "gpu" }')[0];
   assert.equal(i.pointer, '/backend');
-  assert.equal(i.message, 'must be one of "auto", "tensorflow", "wasm", "cpu".');
+  assert.equal(i.message, 'must be one of "auto", "webgpu", "tensorflow", "wasm", "cpu".');
 });
 
 test('JSON syntax errors are located at the error', () => {

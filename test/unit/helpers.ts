@@ -61,3 +61,15 @@ export function runMetrics(runDir: string): unknown[] {
     .filter((e) => e.type === 'step' || e.type === 'epoch')
     .map((e) => (e.type === 'step' ? { step: e.step, metrics: e.metrics } : e.type === 'epoch' ? { epoch: e.epoch, train: e.train, validation: e.validation } : e));
 }
+
+/** A small experiment whose run is cancelled and resumed (dynamic binarisation, 2 samples, a KL warm-up: every source of randomness). */
+export function resumableExperiment(dir: string): string {
+  return writeJson(path.join(dir, 'resumable.vae.json'), {
+    name: 'resumable',
+    data: { source: 'mnist', options: { limit: 600 }, binarize: 'dynamic' },
+    model: { latentDim: 8, encoder: { hidden: [64] } },
+    objective: { samples: 2, klSchedule: { type: 'linear', warmupSteps: 10 } },
+    training: { epochs: 2, batchSize: 64, seed: 5 },
+    logging: { metricsEvery: 2 },
+  });
+}

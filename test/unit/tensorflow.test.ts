@@ -16,7 +16,7 @@ import { evaluateRun } from '../../src/engine/evalRun';
 import { prepareExplorer } from '../../src/engine/explorerData';
 import { loadLayersModelFromDir } from '../../src/engine/modelIO';
 import { resumeRun } from '../../src/engine/trainer';
-import { REPO, collectingHooks, runMetrics, tmpDir, trainOn, writeJson } from './helpers';
+import { REPO, collectingHooks, resumableExperiment, runMetrics, tmpDir, trainOn, writeJson } from './helpers';
 
 const installed = findTfjsNode();
 const skip = installed ? false : `tensorflow backend not installed: ${notInstalledReason()}`;
@@ -87,14 +87,7 @@ test('the reference VAE: the same first loss on wasm and tensorflow (1e-4 relati
 
 test('on tensorflow, cancel and resume give exactly the metrics and weights of an uninterrupted run', { skip }, async () => {
   const dir = tmpDir('tf-resume');
-  const file = writeJson(path.join(dir, 'resumable.vae.json'), {
-    name: 'resumable',
-    data: { source: 'mnist', options: { limit: 600 }, binarize: 'dynamic' },
-    model: { latentDim: 8, encoder: { hidden: [64] } },
-    objective: { samples: 2, klSchedule: { type: 'linear', warmupSteps: 10 } },
-    training: { epochs: 2, batchSize: 64, seed: 5 },
-    logging: { metricsEvery: 2 },
-  });
+  const file = resumableExperiment(dir);
   const full = await train(file, 'tensorflow');
   const cut = await train(file, 'tensorflow', [], 5);
   assert.equal(cut.out.status, 'cancelled');

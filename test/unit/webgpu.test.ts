@@ -17,7 +17,7 @@ import { evaluateRun } from '../../src/engine/evalRun';
 import { prepareExplorer } from '../../src/engine/explorerData';
 import { loadLayersModelFromDir } from '../../src/engine/modelIO';
 import { resumeRun } from '../../src/engine/trainer';
-import { REPO, collectingHooks, runMetrics, tmpDir, trainOn, useWasm, writeJson } from './helpers';
+import { REPO, collectingHooks, resumableExperiment, runMetrics, tmpDir, trainOn, useWasm, writeJson } from './helpers';
 
 const skip = findDawn() ? false : `WebGPU runtime not installed: ${dawnNotInstalledReason()}`;
 let noAdapter: string | undefined;
@@ -79,14 +79,7 @@ test('the reference VAE on webgpu: the same first loss as wasm (1e-4 relative), 
 test('on webgpu, cancel and resume give the metrics and weights of an uninterrupted run', { skip }, async (t) => {
   if (!adapterOr(t)) return;
   const dir = tmpDir('gpu-resume');
-  const file = writeJson(path.join(dir, 'resumable.vae.json'), {
-    name: 'resumable',
-    data: { source: 'mnist', options: { limit: 600 }, binarize: 'dynamic' },
-    model: { latentDim: 8, encoder: { hidden: [64] } },
-    objective: { samples: 2, klSchedule: { type: 'linear', warmupSteps: 10 } },
-    training: { epochs: 2, batchSize: 64, seed: 5 },
-    logging: { metricsEvery: 2 },
-  });
+  const file = resumableExperiment(dir);
   const full = await trainOn(file, 'webgpu');
   const cut = await trainOn(file, 'webgpu', [], 5);
   assert.equal(cut.out.status, 'cancelled');

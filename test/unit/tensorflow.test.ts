@@ -126,12 +126,17 @@ test('every example trains one short epoch on tensorflow, evaluates, and exports
 test('vae-lab backend list shows tensorflow available and picked by auto, and why a missing backend is missing', { skip }, () => {
   const r = spawnSync(process.execPath, [CLI, 'backend', 'list'], { cwd: REPO, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^tensorflow +yes \(auto picks it\) +4\.22\.0 +tfjs-node with libtensorflow/m);
+  assert.match(r.stdout, /^tensorflow +yes(?: \(auto picks it\))? +4\.22\.0 +tfjs-node with libtensorflow/m);
   assert.match(r.stdout, /^wasm +yes +4\.22\.0 +SIMD/m);
   assert.match(r.stdout, /^cpu +yes +4\.22\.0 +pure JavaScript/m);
   const json = spawnSync(process.execPath, [CLI, 'backend', 'list', '--json'], { cwd: REPO, encoding: 'utf8' });
-  const listed = JSON.parse(json.stdout) as { backends: { name: string; available: boolean; auto: boolean }[]; installed: Record<string, { route?: string } | null> };
-  assert.deepEqual(listed.backends.map((b) => [b.name, b.available, b.auto]), [['tensorflow', true, true], ['wasm', true, false], ['cpu', true, false]]);
+  const listed = JSON.parse(json.stdout) as { backends: { name: string; available: boolean; auto: boolean; adapter?: { fallback: boolean } }[]; installed: Record<string, { route?: string } | null> };
+  // webgpu comes first in the list; auto picks it only on a real (not software) adapter, as on no machine here.
+  assert.deepEqual(listed.backends.map((b) => b.name), ['webgpu', 'tensorflow', 'wasm', 'cpu']);
+  const gpu = listed.backends[0];
+  const realGpu = gpu.available && gpu.adapter?.fallback === false;
+  assert.equal(gpu.auto, realGpu, 'auto picks webgpu exactly when its adapter is a real GPU');
+  assert.deepEqual(listed.backends.slice(1).map((b) => [b.name, b.available, b.auto]), [['tensorflow', true, !realGpu], ['wasm', true, false], ['cpu', true, false]]);
   // A fresh backends folder: tensorflow is missing, says how to get it, and auto falls to wasm.
   const empty = spawnSync(process.execPath, [CLI, 'backend', 'list', '--dir', tmpDir('empty-backends')], { cwd: REPO, encoding: 'utf8' });
   assert.match(empty.stdout, /^tensorflow +no +@tensorflow\/tfjs-node is not installed in .*empty-backends.*vae-lab backend install tensorflow/m);

@@ -3,6 +3,7 @@
 import Ajv, { ErrorObject } from 'ajv';
 import { parse as parseJsonc, ParseError } from 'jsonc-parser';
 import schemaJson from '../../schema/vae-experiment.schema.json';
+import type { SweepSpec } from './sweep';
 
 export const experimentSchema: object = schemaJson;
 
@@ -136,6 +137,8 @@ export interface ExperimentConfig {
   training: TrainingConfig;
   logging: LoggingConfig;
   backend: BackendChoice;
+  /** Only in experiment files that define a sweep; the children's configs have none. */
+  sweep?: SweepSpec;
 }
 
 /** One problem with an experiment: a JSON pointer into the document and a plain sentence. */

@@ -4,7 +4,8 @@ import type { ExperimentConfig } from './config';
 
 export const PROTOCOL_VERSION = 1;
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+/** 'queued': a sweep's child that no executor has started yet. */
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface BackendInfo {
   /** tfjs backend name: 'webgpu', 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */

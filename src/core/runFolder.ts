@@ -36,6 +36,17 @@ export interface RunRecord {
   lastCheckpoint?: { epoch: number; step: number; path: string };
   finalMetrics?: EvalSplitMetrics;
   error?: string;
+  /** Set when the run is a child of a sweep (see sweep.ts). */
+  sweep?: RunSweepInfo;
+}
+
+export interface RunSweepInfo {
+  id: string;
+  index: number;
+  /** The sweep folder (absolute). */
+  dir: string;
+  params: Record<string, unknown>;
+  seed: number;
 }
 
 export const runFiles = {

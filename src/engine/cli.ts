@@ -11,6 +11,7 @@ import { DataError } from './data';
 import { buildMnistCache } from './data/mnist';
 import { evalTable, evaluateRun } from './evalRun';
 import { loadExperimentFile } from './experiment';
+import { SWEEP_USAGE, SlurmError, sweepCommand } from './sweep/command';
 import { EngineHooks, resumeRun, startRun } from './trainer';
 
 const USAGE = `vae-lab: train and evaluate variational autoencoders with TensorFlow.js
@@ -20,10 +21,14 @@ Usage:
   vae-lab resume <run folder> [--backend B] [--json]
   vae-lab validate <file.vae.json>...
   vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S]
+${SWEEP_USAGE}
 ${BACKEND_USAGE}
 
 Runs are written to <out>/<experiment name>/<run id>/ (default out: ./${DEFAULT_RUNS_DIR}).
 --set takes a dotted path or a JSON pointer, e.g. --set training.batchSize=64 --set /model/latentDim=2.
+sweep: every setting of the file's "sweep" block (and each seed) becomes an ordinary run under <out>/<name>/sweeps/<id>/runs/;
+sweep.json there lists them with their status, final metrics, rate and distortion. --executor slurm submits one job array
+(the sweep folder must be on a file system the nodes share); Ctrl-C cancels the runs with checkpoints; resume goes on.
 --json prints every engine event as one JSON line instead of the progress bar.
 eval: test ELBO with L samples, importance-sampled log p(x) with K samples (default 1000, 0 skips it) on the first
 N test examples (default 500), reconstruction error, active units, KL per dimension, MIG when the data has factors.
@@ -231,6 +236,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return bad > 0 ? EXIT.invalid : EXIT.ok;
       }
+      case 'sweep':
+        return await sweepCommand(args, { script: __filename });
       case 'backend':
         return await backendCommand(args, { script: __filename });
       case 'eval': {
@@ -247,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       default:
-        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate, eval or backend; see vae-lab --help).`);
+        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate, eval, sweep or backend; see vae-lab --help).`);
     }
   } catch (err) {
     return reportError(err);
@@ -263,9 +270,9 @@ function backendFlag(args: ParsedArgs): BackendChoice | undefined {
 }
 
 function isUserError(err: unknown): boolean {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DataError || err instanceof BackendError) return true;
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DataError || err instanceof BackendError || err instanceof SlurmError) return true;
   const msg = (err as Error)?.message ?? '';
-  return /not a VAE Lab run folder|run\.json is not valid JSON|already completed|checkpoint not found|not a VAE Lab checkpoint/.test(msg);
+  return /not a VAE Lab run folder|run\.json is not valid JSON|already completed|checkpoint not found|not a VAE Lab checkpoint|not a VAE Lab sweep folder|sweep\.json is not valid JSON/.test(msg);
 }
 
 function reportError(err: unknown): number {

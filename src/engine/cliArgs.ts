@@ -7,6 +7,8 @@ export interface ParsedArgs {
   command: string;
   positional: string[];
   set: string[];
+  /** --sbatch-arg values (sweeps on Slurm), in order. */
+  sbatchArgs: string[];
   flags: Map<string, string>;
   json: boolean;
   /** Options without a value that were given (e.g. --from-wheel). */
@@ -14,8 +16,8 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(argv: string[]): ParsedArgs {
-  const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], flags: new Map(), json: false, switches: new Set() };
-  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed', '--dir', '--wheel']);
+  const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], sbatchArgs: [], flags: new Map(), json: false, switches: new Set() };
+  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed', '--dir', '--wheel', '--executor', '--parallel', '--partition', '--time', '--cpus-per-task', '--throttle', '--sbatch-arg']);
   const switches = new Set(['--from-wheel', '--download']);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
@@ -28,6 +30,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
       const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`${name} needs a value.`);
       if (name === '--set') out.set.push(value);
+      else if (name === '--sbatch-arg') out.sbatchArgs.push(value);
       else out.flags.set(name, value);
     } else out.positional.push(a);
   }

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { EngineEvent, EvalResult, HostMessage } from '../core/protocol';
 import { isEngineEvent } from '../core/protocol';
 import { readRunRecord, runFiles, writeJsonAtomic } from '../core/runFolder';
+import { threadsPerRun } from '../core/sweep';
 import { engineEnv, settings } from './settings';
 
 export type JobState = 'queued' | 'running' | 'stopping' | 'completed' | 'failed' | 'cancelled';
@@ -42,10 +43,6 @@ export interface RunJob extends JobRequest {
 
 const KILL_TIMEOUT_MS = 3000;
 
-/** Threads per engine so that `maxParallelRuns` engines together use the cores once: at least 1, at most 4. */
-export function engineThreads(cores: number, maxParallelRuns: number): number {
-  return Math.max(1, Math.min(4, Math.floor(cores / Math.max(1, maxParallelRuns))));
-}
 
 export class RunManager implements vscode.Disposable {
   private nextId = 1;
@@ -110,7 +107,7 @@ export class RunManager implements vscode.Disposable {
     // The backends' threads share the cores among the runs that may go on at once (see src/engine/backends/).
     return fork(this.enginePath, [], {
       execPath,
-      env: engineEnv({ VAE_LAB_WASM_THREADS: process.env.VAE_LAB_WASM_THREADS || String(engineThreads(os.cpus().length, s.maxParallelRuns)) }),
+      env: engineEnv({ VAE_LAB_WASM_THREADS: process.env.VAE_LAB_WASM_THREADS || String(threadsPerRun(os.cpus().length, s.maxParallelRuns)) }),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
   }

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { applyOverride, ConfigError, ConfigIssue, ExperimentConfig, parseExperimentText, resolveExperiment, VARIATIONAL_KINDS } from './config';
 import type { RunStatus } from './protocol';
-import { effectiveStatus, newRunId, readRunRecord, RunRecord, runFiles, writeJsonAtomic } from './runFolder';
+import { effectiveStatus, newRunId, processAlive, readRunRecord, RunRecord, runFiles, writeJsonAtomic } from './runFolder';
 
 export const SWEEP_FORMAT_VERSION = 1;
 /** Runs one sweep may expand into. */
@@ -404,6 +404,8 @@ export function refreshSweep(dir: string, record: SweepRecord, isAlive?: (pid: n
       /* not evaluated */
     }
   }
+  // The process that followed the sweep is gone (killed, or on another machine after a reboot).
+  if (record.pid !== undefined && !processAlive(record.pid)) record.pid = undefined;
   record.updatedAt = nowIso();
   return record;
 }

@@ -199,6 +199,7 @@ export async function sweepCommand(args: ParsedArgs, self: { script: string }): 
   const epochs = positiveInt('--epochs', args.flags.get('--epochs'));
   if (epochs !== undefined) overrides.push(`training.epochs=${epochs}`);
   const executorArg = executorFlag(args);
+  slurmFlags(args); // bad option values are reported before anything is written
   const parallel = positiveInt('--parallel', args.flags.get('--parallel'));
   // Slurm's commands are checked before anything is written.
   const { dir, record } = createSweep({ experimentFile: first, runsRoot: args.flags.get('--out') ?? DEFAULT_RUNS_DIR, overrides, executor: executorArg, parallel });

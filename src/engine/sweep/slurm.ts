@@ -135,6 +135,9 @@ export function finalStates(jobIds: string[]): Map<string, TaskState> {
     const f = Object.fromEntries([...line.matchAll(/(\w+)=(\S*)/g)].map((m) => [m[1], m[2]]));
     if (f.ArrayJobId && wanted.has(f.ArrayJobId) && f.ArrayTaskId && f.JobState) {
       out.set(`${f.ArrayJobId}_${f.ArrayTaskId}`, { state: f.JobState, exitCode: f.ExitCode });
+    } else if (!f.ArrayJobId && f.JobId && wanted.has(f.JobId) && f.JobState) {
+      // Tasks cancelled while still pending as one entry leave a single line for the whole array, without task ids.
+      out.set(`${f.JobId}_*`, { state: f.JobState, exitCode: f.ExitCode });
     }
   }
   return out;
@@ -147,7 +150,7 @@ export function reconcile(record: SweepRecord, queued: Map<string, TaskState>, e
     if (!c.slurm) continue;
     const key = `${c.slurm.jobId}_${c.slurm.taskId}`;
     const q = queued.get(key);
-    const t = q && ACTIVE.has(q.state) ? q : (endedStates ??= ended()).get(key) ?? q;
+    const t = q && ACTIVE.has(q.state) ? q : (endedStates ??= ended()).get(key) ?? q ?? endedStates.get(`${c.slurm.jobId}_*`);
     if (!t) continue;
     c.slurm.state = t.state;
     if (t.exitCode) c.slurm.exitCode = t.exitCode;

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, ExperimentConfig } from '../core/config';
-import { resolveExperiment } from '../core/config';
+import { ConfigError, formatIssue, resolveExperiment } from '../core/config';
 import type { BackendInfo, EngineEvent, EvalSplitMetrics, RunStatus, TermMetrics } from '../core/protocol';
 import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { initBackend } from './backends/index';
@@ -134,11 +134,24 @@ export async function resumeRun(runDir: string, hooks: EngineHooks, opts: { back
     config.backend = opts.backend;
     record.config.backend = opts.backend;
   }
-  const backend = await initBackend(config.backend);
+  let backend: BackendInfo;
+  let data: SplitData;
+  try {
+    backend = await initBackend(config.backend);
+    data = loadData(config, path.dirname(record.experimentFile));
+  } catch (err) {
+    // A sweep's queued child (or a run whose data moved) fails here: its run.json says why, for whoever follows it.
+    const message = err instanceof ConfigError ? err.issues.map((i) => formatIssue(i, err.file)).join('; ') : (err as Error).message;
+    try {
+      writeRunJson(runFiles.record(runDir), { ...record, status: 'failed', statusReason: message, error: message, updatedAt: now(), endedAt: now(), pid: undefined });
+    } catch {
+      /* the error below says what went wrong first */
+    }
+    throw err;
+  }
   if (record.backend && record.backend.name !== backend.name) {
     hooks.emit({ type: 'log', time: now(), level: 'warn', message: `resuming on backend ${backend.name}, the run started on ${record.backend.name}: metrics may differ slightly from an uninterrupted run.` });
   }
-  const data = loadData(config, path.dirname(record.experimentFile));
   Object.assign(record, { status: 'running' as RunStatus, statusReason: undefined, error: undefined, endedAt: undefined, pid: process.pid, backend });
   writeRunJson(runFiles.record(runDir), record);
   return new TrainingSession(config, data, backend, runDir, record, hooks).run(true);

@@ -13,6 +13,7 @@
 //   e  bundle sizes and the time to require dist/extension.js with a stubbed 'vscode' module
 //   f  peak memory (max RSS) of a training run
 //   g  profile of a training step: time per kernel (VAE_LAB_PROFILE), grouped into matmul, Adam, element-wise
+//   h  a sweep (examples/mnist-beta-sweep.vae.json, 8 runs, 2 slots): wall time against the sum of its runs' times / slots
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
@@ -45,14 +46,18 @@ const LATENCY_FILE = 'test-artifacts/e2e/latency.json';
 const LATENCY_GOAL_P95_MS = 16;
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const PEER_SCRIPT = path.join(ROOT, 'bench', 'peer', 'torch_vae.py');
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+const SWEEP_EXPERIMENT = 'examples/mnist-beta-sweep.vae.json';
+/** The sweep row's target: wall time at most this multiple of (sum of the runs' times) / slots. */
+const SWEEP_GOAL = 1.1;
 /** Command lines of jobs that would disturb the timings (other engineers' test suites and training runs). */
 const HEAVY = [/dist\/cli\.js/, /dist\/engine\.js/, /node --test/, /code-server/, /chromium/, /test\/integration\/run\.mjs/, /test\/e2e\/run\.mjs/, /\.vscode-test\//, /torch_vae\.py/];
 
 const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first)
   --only a,b,...      parts to run (default all): a training throughput per backend (MLP and conv examples),
                       b PyTorch peers and ratios, c engine child process vs CLI, d webview latency, e bundle sizes and
-                      require time, f peak memory, g kernel profile of a training step
+                      require time, f peak memory, g kernel profile of a training step,
+                      h an 8-run sweep with 2 slots against the sum of its runs' times
   --epochs N          epochs per MLP training run, the first is the warm-up and is excluded (default 6, at least 4)
   --repeat N          independent runs of each training measurement, interleaved (default 3)
   --no-conv           skip the conv example (${CONV_EXPERIMENT}) in a and b
@@ -1198,6 +1203,33 @@ async function main() {
       const share = (g) => `${g} ${p.groups[g].msPerStep} ms (${p.groups[g].percent} %)`;
       rows.push(['(g) profile: time per training step', `${p.msPerStep} ms`, `${p.backend}, mean over ${p.steps} steps of 3 epochs; in kernels ${p.kernelMsPerStep} ms: ${Object.keys(p.groups).map(share).join(', ')}`]);
       for (const k of p.top.slice(0, 10)) rows.push([`(g)   ${k.kernel}`, `${k.msPerStep} ms`, `${k.percent} % of the step, ${k.callsPerStep} call(s) per step`]);
+    }
+
+    // --- (h)
+    if (has('h')) {
+      const slots = 2;
+      const out = path.join(tmpRoot, 'sweep');
+      const sets = ['--set', '/sweep/parameters/objective.beta={"min":0.25,"max":32,"steps":8,"scale":"log"}', '--set', 'sweep.seeds=[1]', '--set', 'data.options.limit=4000', '--epochs', '3'];
+      log(`(h) an 8-run sweep of ${SWEEP_EXPERIMENT} (beta 0.25..32, 3 epochs, 4,000 digits) with ${slots} slots`);
+      const t0 = Date.now();
+      const r = spawnSync(process.execPath, [CLI, 'sweep', SWEEP_EXPERIMENT, '--parallel', String(slots), '--out', out, ...sets], { cwd: ROOT, encoding: 'utf8', env: cleanEnv() });
+      const wall = (Date.now() - t0) / 1000;
+      if (r.status !== 0) {
+        rows.push(['(h) sweep, 8 runs on 2 slots', 'failed', (r.stderr || r.stdout).trim().split('\n').slice(-1)[0]]);
+      } else {
+        const dir = r.stdout.trim().split('\n').pop();
+        const sweep = JSON.parse(readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
+        // A run's time: its engine's first to last event (loading the data, training, validation, images, the model).
+        const spans = sweep.runs.map((c) => {
+          const events = readFileSync(path.join(dir, c.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+          return (Date.parse(events[events.length - 1].time) - Date.parse(events[0].time)) / 1000;
+        });
+        const sum = spans.reduce((a, b) => a + b, 0);
+        const ratio = wall / (sum / slots);
+        result.sweep = { runs: spans.length, slots, wallSeconds: round(wall, 1), runSeconds: spans.map((x) => round(x, 1)), sumRunSeconds: round(sum, 1), ratio: round(ratio, 3), goal: SWEEP_GOAL, meetsGoal: ratio <= SWEEP_GOAL, perRunStartSeconds: round(((wall - sum / slots) * slots) / spans.length, 2), backend: sweep.runs.length ? JSON.parse(readFileSync(path.join(dir, sweep.runs[0].dir, 'run.json'), 'utf8')).backend?.name : undefined };
+        const w = result.sweep;
+        rows.push(['(h) sweep wall / (sum of run times / slots)', w.ratio.toFixed(3), `goal <= ${SWEEP_GOAL}: ${w.meetsGoal ? 'met' : 'NOT met'}; ${w.runs} runs (${w.backend}) on ${slots} slots, wall ${w.wallSeconds} s, runs ${w.sumRunSeconds} s in all (${w.runSeconds.join(', ')}); the rest, ${w.perRunStartSeconds} s per run, is starting a process and its backend`]);
+      }
     }
 
     checkInterference();

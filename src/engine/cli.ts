@@ -12,6 +12,7 @@ import { buildMnistCache } from './data/mnist';
 import { evalTable, evaluateRun } from './evalRun';
 import { loadExperimentFile } from './experiment';
 import { SWEEP_USAGE, SlurmError, sweepCommand } from './sweep/command';
+import { sweepWorker } from './sweep/worker';
 import { EngineHooks, resumeRun, startRun } from './trainer';
 
 const USAGE = `vae-lab: train and evaluate variational autoencoders with TensorFlow.js
@@ -236,6 +237,9 @@ export async function main(argv: string[]): Promise<number> {
         }
         return bad > 0 ? EXIT.invalid : EXIT.ok;
       }
+      case 'sweep-worker':
+        // The local sweep executor's slot process (src/engine/sweep/worker.ts); not for direct use.
+        return await sweepWorker();
       case 'sweep':
         return await sweepCommand(args, { script: __filename });
       case 'backend':

@@ -1,16 +1,22 @@
-// VAE Lab's VS Code extension: the experiments tree, commands, diagnostics, the run manager and its status bar.
-// It never loads tfjs: training and evaluation run in dist/engine.js child processes.
+// VAE Lab's VS Code extension: the experiments tree, commands, diagnostics, the run manager and its status bar, and
+// sweeps (run by the CLI, shown in the tree and in the sweep panel). It never loads tfjs: training and evaluation run
+// in dist/engine.js child processes, sweeps in dist/cli.js.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { parseExperimentText } from '../core/config';
 import { effectiveStatus, listRuns, readRunRecord, RunRecord } from '../core/runFolder';
+import { sweepCounts, sweepStatus, unfinished } from '../core/sweep';
 import { DashboardPanel, Dashboards } from './dashboard';
 import { ExperimentDiagnostics } from './diagnostics';
 import { Explorers } from './explorer';
-import { EXPERIMENT_GLOB, ExperimentItem, ExperimentsTree, RunItem, VaeTreeItem } from './experimentsTree';
+import { EXPERIMENT_GLOB, ExperimentItem, ExperimentsTree, RunItem, SweepItem, VaeTreeItem } from './experimentsTree';
 import { InstallBackendArgs, installBackendCommand } from './installBackend';
 import { RunJob, RunManager } from './runManager';
 import { isInside, runsRootFor, settings } from './settings';
+import { countsLabel } from './sweepModel';
+import { SweepPanel, SweepPanels } from './sweepPanel';
+import { listSweeps, loadSweep, StartSweepOptions, SweepJob, SweepOutcome, SweepRunner } from './sweeps';
 import { throttle } from './throttle';
 
 /** What activate() returns: used by the integration tests, and by other extensions that want to drive VAE Lab. */
@@ -20,6 +26,8 @@ export interface VaeLabApi {
   diagnostics: ExperimentDiagnostics;
   dashboards: Dashboards;
   explorers: Explorers;
+  sweeps: SweepRunner;
+  sweepPanels: SweepPanels;
 }
 
 let manager: RunManager | undefined;
@@ -33,10 +41,14 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   const dashboards = new Dashboards(context, manager, log);
   const explorers = new Explorers(context, manager, log);
   dashboards.openExplorer = (runDir) => void explorers.open(runDir);
+  const sweeps = new SweepRunner(context.asAbsolutePath(path.join('dist', 'cli.js')), output);
+  const sweepPanels = new SweepPanels(context, log);
+  sweepPanels.openRun = (runDir) => void dashboards.open(runDir);
+  tree.runningSweep = (dir) => sweeps.findByDir(dir) !== undefined;
   const view = vscode.window.createTreeView('vaeLab.experiments', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   const status = vscode.window.createStatusBarItem('vaeLab.status', vscode.StatusBarAlignment.Left, 10);
   status.name = 'VAE Lab training';
-  context.subscriptions.push(output, manager, tree, diagnostics, dashboards, explorers, view, status);
+  context.subscriptions.push(output, manager, tree, diagnostics, dashboards, explorers, sweeps, sweepPanels, view, status);
 
   // Live updates, throttled (the last update is never dropped). The status bar follows every step; the tree is
   // refreshed on state changes, epochs and file changes only, and at most once a second: every refresh replaces
@@ -48,8 +60,9 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   context.subscriptions.push(
     manager.onDidChange(() => refresh.call()),
     manager.onEvent(({ event }) => (event.type === 'epoch' ? refresh.call() : statusRefresh())),
+    sweeps.onDidChange(() => treeRefresh()),
   );
-  const watchers = [vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB), vscode.workspace.createFileSystemWatcher('**/run.json')];
+  const watchers = [vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB), vscode.workspace.createFileSystemWatcher('**/run.json'), vscode.workspace.createFileSystemWatcher('**/sweep.json')];
   for (const w of watchers) {
     context.subscriptions.push(w, w.onDidCreate(() => treeRefresh()), w.onDidChange(() => treeRefresh()), w.onDidDelete(() => treeRefresh()));
   }
@@ -57,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
 
   const reg = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   reg('vaeLab.train', (arg?: unknown) => trainCommand(arg, manager!, diagnostics));
-  reg('vaeLab.stop', (arg?: unknown) => stopCommand(arg, manager!));
+  reg('vaeLab.stop', (arg?: unknown) => stopCommand(arg, manager!, sweeps));
   reg('vaeLab.resume', (arg?: unknown) => resumeCommand(arg, manager!));
   reg('vaeLab.openDashboard', (arg?: unknown) => dashboardCommand(arg, tree, dashboards));
   reg('vaeLab.newExperiment', () => newExperimentCommand(context));
@@ -70,8 +83,12 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   reg('vaeLab.installBackend', (args?: InstallBackendArgs) => installBackendCommand(context.asAbsolutePath(path.join('dist', 'cli.js')), output, args && typeof args === 'object' ? args : {}));
   reg('vaeLab.showOutput', () => output.show(true));
   reg('vaeLab.refresh', () => refresh.flush());
+  reg('vaeLab.runSweep', (arg?: unknown, options?: unknown) => runSweepCommand(context, arg, options, sweeps, diagnostics));
+  reg('vaeLab.resumeSweep', (arg?: unknown, options?: unknown) => resumeSweepCommand(arg, options, sweeps));
+  reg('vaeLab.cancelSweep', (arg?: unknown) => cancelSweepCommand(arg, sweeps));
+  reg('vaeLab.openSweep', (arg?: unknown) => openSweepCommand(arg, sweepPanels));
   updateStatusBar(status, manager);
-  return { manager, tree, diagnostics, dashboards, explorers };
+  return { manager, tree, diagnostics, dashboards, explorers, sweeps, sweepPanels };
 }
 
 export function deactivate(): void {
@@ -211,8 +228,18 @@ function showProgress(job: RunJob, m: RunManager): void {
   );
 }
 
-async function stopCommand(arg: unknown, m: RunManager): Promise<void> {
+async function stopCommand(arg: unknown, m: RunManager, sweeps: SweepRunner): Promise<void> {
   let job: RunJob | undefined;
+  if (arg instanceof RunItem && arg.sweep && !arg.job && !(arg.runDir && m.findByRunDir(arg.runDir))) {
+    // Trained by its sweep's process: the sweep is what stops (its runs write checkpoints; Resume Sweep goes on).
+    const sweep = arg.sweep.sweep;
+    const choice = await vscode.window.showInformationMessage(
+      `${String(arg.label)} is a run of sweep ${sweep.record.sweepId}, trained by the sweep's process. Cancel the whole sweep? Its runs stop with checkpoints, and "Resume Sweep" goes on later.`,
+      'Cancel Sweep',
+    );
+    if (choice) await cancelSweepCommand(sweep, sweeps);
+    return;
+  }
   if (arg instanceof RunItem) job = arg.job ?? (arg.runDir ? m.findByRunDir(arg.runDir) : undefined);
   else if (typeof arg === 'string') job = m.findByRunDir(arg);
   else {
@@ -436,3 +463,252 @@ async function deleteCommand(arg: unknown, tree: ExperimentsTree, m: RunManager,
 }
 
 export type { VaeTreeItem };
+
+// --------------------------------------------------------------------------------------------------- sweeps
+
+function hasSweepBlock(doc: unknown): boolean {
+  const sweep = (doc as { sweep?: unknown } | null)?.sweep;
+  return typeof sweep === 'object' && sweep !== null && !Array.isArray(sweep);
+}
+
+function readDoc(file: string): { name?: unknown; sweep?: unknown } | undefined {
+  try {
+    return parseExperimentText(fs.readFileSync(file, 'utf8'), file) as { name?: unknown; sweep?: unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/** An experiment file with a sweep block: the argument, the active editor's, or a quick pick. */
+async function pickSweepExperiment(context: vscode.ExtensionContext, arg: unknown): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  if (arg instanceof ExperimentItem) return arg.uri;
+  if (typeof arg === 'string') return vscode.Uri.file(arg);
+  const editor = vscode.window.activeTextEditor;
+  if (editor && editor.document.uri.path.endsWith('.vae.json') && hasSweepBlock(readDoc(editor.document.uri.fsPath) ?? safeParse(editor.document.getText()))) return editor.document.uri;
+  const uris = (await vscode.workspace.findFiles(EXPERIMENT_GLOB, '{**/node_modules/**,**/.vae-runs/**}')).filter((u) => hasSweepBlock(readDoc(u.fsPath)));
+  if (uris.length === 0) {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const choice = await vscode.window.showInformationMessage('No experiment in this workspace has a "sweep" block (the values to vary; see the schema).', ...(folder ? ['Add the β-VAE Sweep Example'] : []));
+    if (choice && folder) {
+      return writeTemplate(context.asAbsolutePath(path.join('examples', 'mnist-beta-sweep.vae.json')), vscode.Uri.joinPath(folder.uri, 'mnist-beta-sweep.vae.json'), 'mnist-beta-sweep');
+    }
+    return undefined;
+  }
+  if (uris.length === 1) return uris[0];
+  const pick = await vscode.window.showQuickPick(
+    uris.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), uri: u })),
+    { placeHolder: 'Experiment to sweep' },
+  );
+  return pick?.uri;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Options a caller (tests, other extensions) may pass: --set overrides, --epochs, --parallel, --executor. */
+function sweepOptions(o: unknown): StartSweepOptions {
+  if (typeof o !== 'object' || o === null) return {};
+  const r = o as Record<string, unknown>;
+  const out: StartSweepOptions = {};
+  if (Array.isArray(r.set)) out.set = r.set.filter((x): x is string => typeof x === 'string');
+  if (typeof r.epochs === 'number' && Number.isInteger(r.epochs) && r.epochs > 0) out.epochs = r.epochs;
+  if (typeof r.parallel === 'number' && Number.isInteger(r.parallel) && r.parallel > 0) out.parallel = r.parallel;
+  if (r.executor === 'local' || r.executor === 'slurm') out.executor = r.executor;
+  return out;
+}
+
+/** "VAE: Run Sweep": returns the job (its `done` resolves with the outcome), or undefined when nothing started. */
+async function runSweepCommand(context: vscode.ExtensionContext, arg: unknown, options: unknown, sweeps: SweepRunner, diagnostics: ExperimentDiagnostics): Promise<SweepJob | undefined> {
+  if (!requireTrust()) return undefined;
+  const uri = await pickSweepExperiment(context, arg);
+  if (!uri) return undefined;
+  let doc: vscode.TextDocument;
+  try {
+    doc = await vscode.workspace.openTextDocument(uri);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} cannot be swept: it cannot be read as a text file (${(err as Error).message.split('\n')[0]}).`);
+    return undefined;
+  }
+  if (doc.isDirty) await doc.save();
+  const issues = diagnostics.update(doc);
+  if (issues.length > 0) {
+    const first = issues[0];
+    void vscode.window
+      .showErrorMessage(`${path.basename(uri.fsPath)} cannot be swept: ${first.pointer || '(document)'}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : ''}`, 'Show Problems')
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
+    return undefined;
+  }
+  const parsed = safeParse(doc.getText()) as { name?: unknown } | undefined;
+  if (!hasSweepBlock(parsed) || typeof parsed?.name !== 'string') {
+    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} has no "sweep" block: add one with the values to vary (see the schema), or train the file as written with "VAE: Train".`);
+    return undefined;
+  }
+  const job = sweeps.run(uri.fsPath, parsed.name, runsRootFor(uri), sweepOptions(options));
+  followSweep(job, sweeps);
+  return job;
+}
+
+/** The progress notification ("Sweep mnist-beta-sweep: 3/12 runs ended"; Cancel sends SIGINT) and the closing message. */
+function followSweep(job: SweepJob, sweeps: SweepRunner): void {
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sweep ${job.experiment}`, cancellable: true }, (progress, token) => {
+    token.onCancellationRequested(() => sweeps.cancel(job));
+    let reported = 0;
+    const update = () => {
+      const total = job.total;
+      const pct = total ? (100 * job.ended) / total : 0;
+      const message =
+        job.state === 'cancelling'
+          ? `cancelling: the runs finish their step and write a checkpoint (${job.ended}/${total ?? '?'} ended)`
+          : total !== undefined
+            ? `${job.ended}/${total} runs ended${job.running.size ? ` · ${job.running.size} running` : ''}`
+            : 'starting';
+      progress.report({ message, increment: pct - reported });
+      reported = pct;
+    };
+    update();
+    const sub = sweeps.onDidChange((j) => j === job && update());
+    return job.done.finally(() => sub.dispose());
+  });
+  void job.done.then((o) => sweepEndedMessage(job, o));
+}
+
+function sweepEndedMessage(job: SweepJob, o: SweepOutcome): void {
+  let counts = o.counts;
+  let total = job.total ?? 0;
+  if (o.dir) {
+    try {
+      const r = loadSweep(o.dir);
+      counts ??= sweepCounts(r);
+      total = r.runs.length;
+    } catch {
+      /* the folder went away */
+    }
+  }
+  const open = (choice: string | undefined) => {
+    if (choice === 'Open Sweep' && o.dir) void vscode.commands.executeCommand('vaeLab.openSweep', o.dir);
+    if (choice === 'Resume Sweep' && o.dir) void vscode.commands.executeCommand('vaeLab.resumeSweep', o.dir);
+    if (choice === 'Show Output') void vscode.commands.executeCommand('vaeLab.showOutput');
+  };
+  if (!o.dir) {
+    void vscode.window.showErrorMessage(`Sweep ${job.experiment} did not start: ${o.error ?? 'see the VAE Lab output'}`, 'Show Output').then(open);
+  } else if (o.state === 'completed') {
+    void vscode.window.showInformationMessage(`Sweep ${job.experiment} finished: ${counts?.completed ?? total} of ${total} runs completed.`, 'Open Sweep').then(open);
+  } else if (o.state === 'cancelled') {
+    void vscode.window.showInformationMessage(`Sweep ${job.experiment} cancelled: ${counts?.completed ?? 0} of ${total} runs completed; "Resume Sweep" goes on from the checkpoints.`, 'Open Sweep', 'Resume Sweep').then(open);
+  } else {
+    void vscode.window
+      .showWarningMessage(`Sweep ${job.experiment} ended: ${counts ? `${counts.failed} of ${total} runs failed` : 'it failed'}${o.error ? ` (${o.error})` : ''}.`, 'Open Sweep', 'Show Output')
+      .then(open);
+  }
+}
+
+/** Every sweep folder under the runs roots of the workspace's experiments. */
+async function collectSweeps(): Promise<string[]> {
+  const out: string[] = [];
+  const roots = new Set<string>();
+  for (const uri of await vscode.workspace.findFiles(EXPERIMENT_GLOB, '{**/node_modules/**,**/.vae-runs/**}')) roots.add(runsRootFor(uri));
+  for (const root of roots) {
+    let experiments: string[];
+    try {
+      experiments = fs.readdirSync(root);
+    } catch {
+      continue;
+    }
+    for (const exp of experiments) out.push(...listSweeps(root, exp));
+  }
+  return out.sort((a, b) => path.basename(b).localeCompare(path.basename(a))); // newest first
+}
+
+/** A sweep folder from a tree item, a path or URI, or a quick pick of the workspace's sweeps matching `filter`. */
+async function pickSweep(arg: unknown, placeHolder: string, filter: (status: string) => boolean = () => true): Promise<string | undefined> {
+  if (arg instanceof SweepItem) return arg.dir;
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  const items: { label: string; description: string; dir: string }[] = [];
+  for (const dir of await collectSweeps()) {
+    try {
+      const r = loadSweep(dir);
+      const status = sweepStatus(r);
+      if (filter(status)) items.push({ label: `${r.experiment} / sweep ${r.sweepId}`, description: `${status} · ${countsLabel(r)}`, dir });
+    } catch {
+      /* an unreadable sweep.json */
+    }
+  }
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage(`No sweep to choose from (${placeHolder.toLowerCase()}). "VAE: Run Sweep" starts one.`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(items, { placeHolder });
+  return pick?.dir;
+}
+
+async function openSweepCommand(arg: unknown, panels: SweepPanels): Promise<SweepPanel | undefined> {
+  const dir = await pickSweep(arg, 'Sweep to show');
+  if (!dir) return undefined;
+  try {
+    return panels.open(dir);
+  } catch (err) {
+    void vscode.window.showErrorMessage((err as Error).message);
+    return undefined;
+  }
+}
+
+async function resumeSweepCommand(arg: unknown, options: unknown, sweeps: SweepRunner): Promise<SweepJob | undefined> {
+  if (!requireTrust()) return undefined;
+  const dir = await pickSweep(arg, 'Sweep to resume', (s) => s === 'cancelled' || s === 'failed' || s === 'interrupted');
+  if (!dir) return undefined;
+  let record;
+  try {
+    record = loadSweep(dir);
+  } catch (err) {
+    void vscode.window.showErrorMessage((err as Error).message);
+    return undefined;
+  }
+  if (sweeps.findByDir(dir) || record.pid !== undefined) {
+    void vscode.window.showInformationMessage(`Sweep ${record.experiment} ${record.sweepId} is running${record.pid !== undefined ? ` (process ${record.pid})` : ''}; nothing to resume.`);
+    return undefined;
+  }
+  if (unfinished(record).length === 0) {
+    void vscode.window.showInformationMessage(`Every run of sweep ${record.experiment} ${record.sweepId} has completed; nothing to resume.`);
+    return undefined;
+  }
+  const job = sweeps.resume(dir, sweepOptions(options));
+  followSweep(job, sweeps);
+  return job;
+}
+
+async function cancelSweepCommand(arg: unknown, sweeps: SweepRunner): Promise<boolean> {
+  const dir = await pickSweep(arg, 'Sweep to cancel', (s) => s === 'running');
+  if (!dir) return false;
+  const job = sweeps.findByDir(dir);
+  if (job) {
+    sweeps.cancel(job);
+    return true;
+  }
+  // Run by another window or a terminal on this machine: the same SIGINT, to the process sweep.json names.
+  let record;
+  try {
+    record = loadSweep(dir);
+  } catch (err) {
+    void vscode.window.showErrorMessage((err as Error).message);
+    return false;
+  }
+  if (record.pid === undefined) {
+    void vscode.window.showInformationMessage(`Sweep ${record.experiment} ${record.sweepId} is not running.`);
+    return false;
+  }
+  try {
+    process.kill(record.pid, 'SIGINT');
+    void vscode.window.showInformationMessage(`Asked sweep ${record.experiment} ${record.sweepId} (process ${record.pid}) to stop; its runs write checkpoints.`);
+    return true;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Could not stop process ${record.pid}: ${(err as Error).message}`);
+    return false;
+  }
+}

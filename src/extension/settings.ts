@@ -2,6 +2,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DEFAULT_RUNS_DIR } from '../core/runFolder';
+import { sweepFlags } from './sweepModel';
 
 export interface Settings {
   runsFolder: string;
@@ -11,6 +12,10 @@ export interface Settings {
   uiUpdateIntervalMs: number;
   /** Where `vae-lab backend install` puts native backends; empty: ~/.vae-lab/backends (the CLI's default too). */
   backendsFolder: string;
+  /** "VAE: Run Sweep" and "Resume Sweep": the executor; 'experiment' passes none (the file's sweep.executor decides). */
+  sweepExecutor: 'experiment' | 'local' | 'slurm';
+  /** Slurm options passed to `vae-lab sweep` when set (empty or 0: the file's, else Slurm's defaults). */
+  slurm: { partition: string; time: string; cpusPerTask: number; throttle: number; extraArgs: string[] };
 }
 
 export function settings(): Settings {
@@ -22,7 +27,20 @@ export function settings(): Settings {
     maxParallelRuns: c.get<number>('maxParallelRuns') ?? 1,
     uiUpdateIntervalMs: c.get<number>('uiUpdateIntervalMs') ?? 250,
     backendsFolder: c.get<string>('backendsFolder') ?? '',
+    sweepExecutor: c.get<Settings['sweepExecutor']>('sweep.executor') ?? 'experiment',
+    slurm: {
+      partition: c.get<string>('slurm.partition') ?? '',
+      time: c.get<string>('slurm.time') ?? '',
+      cpusPerTask: c.get<number>('slurm.cpusPerTask') ?? 0,
+      throttle: c.get<number>('slurm.throttle') ?? 0,
+      extraArgs: (c.get<unknown[]>('slurm.extraArgs') ?? []).filter((a): a is string => typeof a === 'string' && a.length > 0),
+    },
   };
+}
+
+/** The `vae-lab sweep` flags the settings ask for: --executor and the Slurm options that are set. */
+export function sweepCliFlags(s: Settings = settings()): string[] {
+  return sweepFlags(s);
 }
 
 /** The environment of an engine or CLI child process: VAE_LAB_BACKENDS_DIR from the setting, when set. */

@@ -10,7 +10,7 @@ import { ConfigError } from '../../src/core/config';
 import { readRunRecord, runFiles } from '../../src/core/runFolder';
 import { expandSweep, gridValues, groupBySetting, readSweepRecord, SweepRecord } from '../../src/core/sweep';
 import { arraySpec, batchScript } from '../../src/engine/sweep/slurm';
-import { REPO, tmpDir, writeJson } from './helpers';
+import { REPO, runMetrics, tmpDir, writeJson } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
@@ -128,6 +128,15 @@ test('vae-lab sweep runs every child as an ordinary run, 2 at a time, and sweep.
     assert.equal(c.distortion, run.finalMetrics?.recon);
     assert.ok(Number.isFinite(c.rate) && Number.isFinite(c.distortion));
   }
+  // A worker trains its runs one after another in one process: the last run is the same as in a process of its own.
+  const last = record.runs[3];
+  const alone = path.join(dir, 'alone');
+  fs.mkdirSync(alone);
+  const queued = { ...readRunRecord(path.join(sweepDir, last.dir)), status: 'queued', lastCheckpoint: undefined, finalMetrics: undefined };
+  writeJson(runFiles.record(alone), queued);
+  const solo = cli(['resume', alone], dir);
+  assert.equal(solo.status, 0, solo.stderr);
+  assert.deepEqual(runMetrics(alone), runMetrics(path.join(sweepDir, last.dir)));
   // The trade-off: a larger beta buys a lower rate with a higher distortion (means over the two seeds).
   const [low, high] = groupBySetting(record);
   assert.ok(high.rate!.mean < low.rate!.mean, `rate ${high.rate!.mean} vs ${low.rate!.mean}`);

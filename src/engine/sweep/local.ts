@@ -1,13 +1,14 @@
-// The local executor: a pool of `parallel` slots, each running `vae-lab resume <child>` in its own process, the
-// cores split among them. The children are ordinary runs: they write their own run folders; this process only starts
-// them, shows their progress and keeps sweep.json current.
+// The local executor: a pool of `parallel` slots, each a `vae-lab sweep-worker` process that trains the children it
+// is given one after the other (as `vae-lab resume <child>` would), the cores split among the slots. The children are
+// ordinary runs: they write their own run folders; this process only starts them, shows their progress and keeps
+// sweep.json current.
 import { ChildProcess, spawn } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import type { EngineEvent } from '../../core/protocol';
-import { processAlive, readRunRecord } from '../../core/runFolder';
 import { SweepChild, SweepRecord, syncSweep, threadsPerRun } from '../../core/sweep';
 import type { SweepProgress } from './progress';
+import type { WorkerDone } from './worker';
 
 export interface LocalOptions {
   /** The CLI script to start the children with (dist/cli.js). */
@@ -23,59 +24,74 @@ export async function runLocal(dir: string, record: SweepRecord, todo: SweepChil
   const queue = todo.slice();
   const slots = Math.max(1, Math.min(o.parallel, queue.length));
   const threads = threadsPerRun(os.cpus().length, slots);
-  const running = new Map<number, ChildProcess>();
+  const workers = new Set<ChildProcess>();
   o.signal.onCancel = () => {
-    // Each child finishes its step and writes a checkpoint (it is in its own process group: the terminal's Ctrl-C
+    // Each worker finishes its step and writes a checkpoint (it is in its own process group: the terminal's Ctrl-C
     // reaches only this process, which passes it on once).
-    for (const child of running.values()) child.kill('SIGINT');
+    for (const w of workers) w.kill('SIGINT');
   };
-  const runOne = (c: SweepChild, slot: number) =>
+  /** One slot: a `vae-lab sweep-worker` process fed one child at a time; a new one if it dies. */
+  const slot = (n: number) =>
     new Promise<void>((resolve) => {
-      const runDir = path.join(dir, c.dir);
+      if (o.signal.cancelled || queue.length === 0) return resolve();
       const env = { ...process.env, VAE_LAB_THREADS: process.env.VAE_LAB_THREADS || String(threads) };
-      const child = spawn(process.execPath, [o.script, 'resume', runDir, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      running.set(c.index, child);
-      o.progress.started(slot, c);
-      let buffer = '';
+      const w = spawn(process.execPath, [o.script, 'sweep-worker'], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      workers.add(w);
+      let current: SweepChild | undefined;
       let stderr = '';
-      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      const next = () => {
+        current = o.signal.cancelled ? undefined : queue.shift();
+        if (!current) {
+          w.stdin?.end();
+          return;
+        }
+        stderr = '';
+        o.progress.started(n, current);
+        w.stdin?.write(path.join(dir, current.dir) + '\n');
+      };
+      const ended = (error?: string) => {
+        if (!current) return;
+        const c = current;
+        current = undefined;
+        const now = syncSweep(dir).runs[c.index];
+        if (error && now.status !== 'completed') now.error ??= error;
+        o.progress.ended(n, now, null, now.status === 'completed' ? '' : lastLines(stderr));
+      };
+      let buffer = '';
+      w.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
         buffer += chunk;
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
+          let e: EngineEvent | WorkerDone;
           try {
-            o.progress.event(slot, c, JSON.parse(line) as EngineEvent);
+            e = JSON.parse(line) as EngineEvent | WorkerDone;
           } catch {
-            /* not an event */
+            continue;
           }
+          if (e.type === 'worker-done') {
+            ended(e.error);
+            next();
+          } else if (current) o.progress.event(n, current, e);
         }
       });
-      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      w.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
         stderr = (stderr + chunk).slice(-4000);
       });
-      child.on('error', (err) => {
+      w.stdin?.on('error', () => undefined); // a worker that died: 'close' below handles it
+      w.on('error', (err) => {
         stderr += `\n${err.message}`;
       });
-      child.on('close', (code) => {
-        running.delete(c.index);
-        const updated = syncSweep(dir);
-        const now = updated.runs[c.index];
-        // A child that died before its engine wrote anything (node missing, out of memory) is still 'queued'.
-        if (now.status === 'queued' || now.status === 'running') now.error = lastLines(stderr) || `vae-lab exited with code ${code}`;
-        o.progress.ended(slot, now, code, lastLines(stderr));
-        resolve();
+      w.on('close', (code) => {
+        workers.delete(w);
+        // A worker that died inside a run (out of memory, killed): that run is reported, the slot starts a new worker.
+        if (current) ended(lastLines(stderr) || `the sweep worker exited with code ${code}`);
+        resolve(slot(n));
       });
+      next();
     });
-  const worker = async (slot: number) => {
-    for (;;) {
-      if (o.signal.cancelled) return;
-      const c = queue.shift();
-      if (!c) return;
-      await runOne(c, slot);
-    }
-  };
-  await Promise.all(Array.from({ length: slots }, (_, i) => worker(i)));
+  await Promise.all(Array.from({ length: slots }, (_, i) => slot(i)));
 }
 
 function lastLines(text: string): string {
@@ -85,17 +101,4 @@ function lastLines(text: string): string {
     .filter((l) => l && !/^(I0000|WARNING: All log messages|Warning: max)/.test(l))
     .slice(-3)
     .join(' | ');
-}
-
-/** Children still training in another process (a sweep followed before and killed, its children left running). */
-export function stillRunning(dir: string, record: SweepRecord): SweepChild[] {
-  return record.runs.filter((r) => {
-    if (r.status !== 'running') return false;
-    try {
-      const pid = readRunRecord(path.join(dir, r.dir)).pid;
-      return pid !== undefined && processAlive(pid);
-    } catch {
-      return false;
-    }
-  });
 }

@@ -70,7 +70,10 @@ export interface SweepChild {
   /** The same on the test split, when `vae-lab eval` ran on the child. */
   test?: { rate?: number; distortion: number; elbo?: number; logLikelihood?: number };
   epochs?: number;
+  /** Training time recorded by the run (run.json timings.totalSeconds). */
   seconds?: number;
+  /** Local executor: the wall time its worker spent on the run (data, training, evaluation, saving). */
+  wallSeconds?: number;
   error?: string;
   /** Slurm executor: the array task that runs this child. */
   slurm?: { jobId: string; taskId: number; state?: string; exitCode?: string; log: string };

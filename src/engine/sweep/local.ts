@@ -49,11 +49,13 @@ export async function runLocal(dir: string, record: SweepRecord, todo: SweepChil
         o.progress.started(n, current);
         w.stdin?.write(path.join(dir, current.dir) + '\n');
       };
-      const ended = (error?: string) => {
+      const ended = (error?: string, seconds?: number) => {
         if (!current) return;
         const c = current;
         current = undefined;
-        const now = syncSweep(dir).runs[c.index];
+        const now = syncSweep(dir, (r) => {
+          if (seconds !== undefined) r.runs[c.index].wallSeconds = Math.round(seconds * 100) / 100;
+        }).runs[c.index];
         if (error && now.status !== 'completed') now.error ??= error;
         o.progress.ended(n, now, null, now.status === 'completed' ? '' : lastLines(stderr));
       };
@@ -71,7 +73,7 @@ export async function runLocal(dir: string, record: SweepRecord, todo: SweepChil
             continue;
           }
           if (e.type === 'worker-done') {
-            ended(e.error);
+            ended(e.error, e.seconds);
             next();
           } else if (current) o.progress.event(n, current, e);
         }

@@ -12,6 +12,8 @@ export interface WorkerDone {
   runDir: string;
   status: string;
   error?: string;
+  /** Wall time of the run in this worker: loading its data, training, evaluating and saving it. */
+  seconds: number;
 }
 
 export async function sweepWorker(): Promise<number> {
@@ -27,12 +29,14 @@ export async function sweepWorker(): Promise<number> {
     const runDir = line.trim();
     if (!runDir) continue;
     if (cancel) break;
+    const t0 = Date.now();
+    const seconds = () => (Date.now() - t0) / 1000;
     try {
       const outcome = await resumeRun(runDir, { emit: write, cancelReason: () => cancel });
-      write({ type: 'worker-done', runDir, status: outcome.status });
+      write({ type: 'worker-done', runDir, status: outcome.status, seconds: seconds() });
     } catch (err) {
       const error = err instanceof ConfigError ? err.issues.map((i) => formatIssue(i, err.file)).join('; ') : (err as Error).message;
-      write({ type: 'worker-done', runDir, status: 'failed', error });
+      write({ type: 'worker-done', runDir, status: 'failed', error, seconds: seconds() });
     }
     if (cancel) break;
   }

@@ -95,19 +95,24 @@ export function newRunId(now = new Date(), rand = Math.random): string {
   return `${stamp}-${suffix}`;
 }
 
-export function readRunRecord(dir: string): RunRecord {
-  const file = runFiles.record(dir);
+/** Read the record file of a folder (run.json, sweep.json): a missing or broken file is a one-line error naming it. */
+export function readFolderRecord<T>(file: string, folderKind: string): T {
+  const name = path.basename(file);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`${file}: not a VAE Lab run folder (run.json is missing).`);
+    throw new Error(`${file}: not a VAE Lab ${folderKind} folder (${name} is missing).`);
   }
   try {
-    return JSON.parse(text) as RunRecord;
+    return JSON.parse(text) as T;
   } catch {
-    throw new Error(`${file}: run.json is not valid JSON.`);
+    throw new Error(`${file}: ${name} is not valid JSON.`);
   }
+}
+
+export function readRunRecord(dir: string): RunRecord {
+  return readFolderRecord<RunRecord>(runFiles.record(dir), 'run');
 }
 
 /**

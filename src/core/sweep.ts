@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { applyOverride, ConfigError, ConfigIssue, ExperimentConfig, parseExperimentText, resolveExperiment, VARIATIONAL_KINDS } from './config';
 import type { RunStatus } from './protocol';
-import { effectiveStatus, newRunId, processAlive, readRunRecord, RunRecord, runFiles, writeJsonAtomic } from './runFolder';
+import { effectiveStatus, newRunId, processAlive, readFolderRecord, readRunRecord, RunRecord, runFiles, writeJsonAtomic } from './runFolder';
 
 export const SWEEP_FORMAT_VERSION = 1;
 /** Runs one sweep may expand into. */
@@ -363,18 +363,7 @@ export function createSweep(o: CreateSweepOptions): { dir: string; record: Sweep
 }
 
 export function readSweepRecord(dir: string): SweepRecord {
-  const file = sweepFiles.record(dir);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: not a VAE Lab sweep folder (sweep.json is missing).`);
-  }
-  try {
-    return JSON.parse(text) as SweepRecord;
-  } catch {
-    throw new Error(`${file}: sweep.json is not valid JSON.`);
-  }
+  return readFolderRecord<SweepRecord>(sweepFiles.record(dir), 'sweep');
 }
 
 /** Bring each child's status and metrics in the record up to date from its run folder (eval.json included). */

@@ -184,6 +184,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'train': {
         const file = onePositional(args, 'train <file.vae.json>');
         const backend = backendFlag(args);
+        if (!args.json && hasSweepBlock(file)) process.stderr.write(`Note: ${file} has a sweep block; train runs the experiment once as written (vae-lab sweep ${file} runs the sweep).\n`);
         const reporter = new TerminalReporter(args.json);
         const hooks = cancellableHooks(reporter);
         try {
@@ -262,6 +263,15 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     return reportError(err);
+  }
+}
+
+function hasSweepBlock(file: string): boolean {
+  try {
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { sweep?: unknown };
+    return typeof doc === 'object' && doc !== null && doc.sweep !== undefined;
+  } catch {
+    return false; // the trainer reports an unreadable or invalid file
   }
 }
 

@@ -90,6 +90,7 @@ function folderWrite<T>(file: string, write: () => T, verb = 'write'): T {
 /** Start a new run of an experiment file. Configuration and data errors are thrown before a run folder exists. */
 export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<RunOutcome> {
   const config = loadExperimentFile(req.experimentFile, { set: req.overrides, epochs: req.epochs, backend: req.backend });
+  delete config.sweep; // a file with a sweep block trains once as written: the run is an ordinary one
   // The data and the run folder first: a bad data file or an unwritable runs folder is reported before a native
   // backend starts (libtensorflow prints its own start-up lines); a backend that cannot start leaves no run folder.
   const data = loadData(config, path.dirname(path.resolve(req.experimentFile)));

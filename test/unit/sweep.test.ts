@@ -256,6 +256,18 @@ test('after a SIGKILL of the whole sweep, sweep resume re-runs nothing that had 
   assert.match(again.stdout, /Every run of the sweep has completed; nothing to resume/);
 });
 
+test('vae-lab train on a file with a sweep block trains it once as written, and says how to run the sweep', () => {
+  const dir = tmpDir('sweep-train');
+  const file = writeJson(path.join(dir, 'toy.vae.json'), toyExperiment({ parameters: { 'objective.beta': [0.5, 4] } }, { backend: 'wasm' }));
+  const r = cli(['train', file, '--out', path.join(dir, 'runs')], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^Note: .*toy\.vae\.json has a sweep block; train runs the experiment once as written \(vae-lab sweep .* runs the sweep\)\.$/m);
+  const run = readRunRecord(r.stdout.trim().split('\n').pop()!);
+  assert.equal(run.config.objective.beta, 1);
+  assert.equal(run.config.sweep, undefined);
+  assert.equal(run.sweep, undefined);
+});
+
 test('vae-lab sweep refuses bad input in one line: no sweep block, a sweep folder that is not one, a bad executor', () => {
   const dir = tmpDir('sweep-bad');
   const plain = writeJson(path.join(dir, 'plain.vae.json'), { ...toyExperiment(undefined), sweep: undefined });

@@ -13,15 +13,22 @@ import { engineEnv, settings, sweepCliFlags } from './settings';
 
 // ------------------------------------------------------------------------------------------------ sweep folders
 
+/** Slurm states in which a task may still run (as the Slurm executor records them in sweep.json). */
+const SLURM_ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'STOPPED']);
+
 /**
  * A sweep folder's record brought up to date from its children's run folders (in memory: sweep.json is written only
  * by the process that runs the sweep). A follower pid whose process is gone is dropped, so that a sweep whose CLI was
- * killed shows as interrupted rather than running.
+ * killed shows as interrupted rather than running. On Slurm the pid in a run.json belongs to another node: a run
+ * that says running is taken at its word unless the task's recorded Slurm state says it has ended.
  */
 export function loadSweep(dir: string): SweepRecord {
   const record = readSweepRecord(dir);
   if (record.pid !== undefined && !processAlive(record.pid)) delete record.pid;
-  return refreshSweep(dir, record);
+  if (record.executor !== 'slurm') return refreshSweep(dir, record);
+  refreshSweep(dir, record, () => true);
+  for (const c of record.runs) if (c.status === 'running' && c.slurm?.state && !SLURM_ACTIVE.has(c.slurm.state)) c.status = 'interrupted';
+  return record;
 }
 
 /** The sweep folders of an experiment, oldest first (sweep ids sort by creation time). */

@@ -2,6 +2,7 @@
 // offset ranges, so that the editor can underline exactly what the CLI reports. Imports neither vscode nor tfjs.
 import { findNodeAtLocation, Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { ConfigError, ConfigIssue, parseExperimentText, validateExperiment } from './config';
+import { expandSweep } from './sweep';
 
 export interface LocatedIssue extends ConfigIssue {
   offset: number;
@@ -60,7 +61,17 @@ export function locateExperimentIssues(text: string): LocatedIssue[] {
   } catch {
     return [{ pointer: '', message: 'is not valid JSON.', offset: 0, length: 1 }];
   }
-  return validateExperiment(doc).map((issue) => ({ ...issue, ...rangeFor(root, issue) }));
+  let issues = validateExperiment(doc);
+  if (issues.length === 0 && typeof doc === 'object' && doc !== null && 'sweep' in doc) {
+    // The sweep block's own rules and every run it expands into (a value that makes an invalid run).
+    try {
+      expandSweep(doc);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      issues = err.issues;
+    }
+  }
+  return issues.map((issue) => ({ ...issue, ...rangeFor(root, issue) }));
 }
 
 function lineOf(text: string, offset: number): number {

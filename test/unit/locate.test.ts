@@ -43,3 +43,19 @@ test('JSON syntax errors are located at the error', () => {
   assert.equal(locateExperimentIssues(bad).length, 1, 'one problem, not its echoes');
   assert.equal(bad.slice(e.offset, e.offset + 1), '}');
 });
+
+test('a sweep value that makes an invalid run is underlined at the swept parameter, with the CLI message', () => {
+  const sweep = `{
+  "name": "s",
+  "model": { "kind": "beta-vae" },
+  "sweep": {
+    "parameters": { "objective.beta": [1, -2], "model.latentDim": [2] }
+  }
+}`;
+  const issues = locateExperimentIssues(sweep);
+  assert.equal(issues.length, 1);
+  assert.equal(issues[0].pointer, '/sweep/parameters/objective.beta');
+  assert.equal(issues[0].message, 'objective.beta = -2, model.latentDim = 2 makes an invalid run: /objective/beta must be at least 0.');
+  assert.equal(at(sweep, issues[0]), '[1, -2]');
+  assert.deepEqual(locateExperimentIssues(sweep.replace('-2', '2')), []);
+});

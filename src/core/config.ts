@@ -7,7 +7,7 @@ import type { SweepSpec } from './sweep';
 
 export const experimentSchema: object = schemaJson;
 
-export type DataSource = 'mnist' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
+export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
 export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'cvae' | 'iwae' | 'aae';
 
@@ -168,6 +168,9 @@ const FILE_SOURCES: DataSource[] = ['idx', 'png-dir', 'csv', 'npy'];
 /** Which data options each source understands (others are errors, so that typos do not pass silently). */
 const OPTIONS_BY_SOURCE: Record<DataSource, (keyof DataOptions)[]> = {
   mnist: ['limit'],
+  'mnist-60k': ['limit'],
+  'fashion-mnist': ['limit'],
+  kmnist: ['limit'],
   shapes: ['limit', 'count', 'imageSize', 'seed'],
   toy2d: ['limit', 'count', 'dataset', 'noise', 'seed'],
   idx: ['limit', 'scale'],

@@ -8,6 +8,7 @@ import { BackendError } from './backends/common';
 import { BACKEND_USAGE, backendCommand } from './backendCommand';
 import { ParsedArgs, UsageError, onePositional, parseArgs, positiveInt } from './cliArgs';
 import { DataError } from './data';
+import { DATA_USAGE, dataCommand } from './dataCommand';
 import { buildMnistCache } from './data/mnist';
 import { evalTable, evaluateRun } from './evalRun';
 import { loadExperimentFile } from './experiment';
@@ -24,6 +25,7 @@ Usage:
   vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S]
 ${SWEEP_USAGE}
 ${BACKEND_USAGE}
+${DATA_USAGE}
 
 Runs are written to <out>/<experiment name>/<run id>/ (default out: ./${DEFAULT_RUNS_DIR}).
 --set takes a dotted path or a JSON pointer, e.g. --set training.batchSize=64 --set /model/latentDim=2.
@@ -36,6 +38,9 @@ N test examples (default 500), reconstruction error, active units, KL per dimens
 backend: which backends run here (auto picks the first available of webgpu on a real GPU, tensorflow, wasm);
 install puts Dawn's WebGPU runtime or tfjs-node into the backends folder ($VAE_LAB_BACKENDS_DIR, default ~/.vae-lab/backends), by download or, on Linux x86-64
 without TensorFlow's host, built from the tensorflow-cpu wheel (--from-wheel; auto tries both).
+data: the full-size data sets experiments name as "source" (mnist-60k, fashion-mnist, kmnist); get downloads one into
+the data folder ($VAE_LAB_DATA_DIR, default ~/.vae-lab/datasets/<name>/) and checks the published MD5s; --mirror URL
+(or $VAE_LAB_DATA_MIRROR) fetches the same file names from another base URL.
 Exit codes: 0 success, 1 training failed, 2 invalid input, 130 cancelled (Ctrl-C).`;
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
@@ -245,6 +250,8 @@ export async function main(argv: string[]): Promise<number> {
         return await sweepCommand(args, { script: __filename });
       case 'backend':
         return await backendCommand(args, { script: __filename });
+      case 'data':
+        return await dataCommand(args);
       case 'eval': {
         const dir = onePositional(args, 'eval <run folder>');
         const samples = positiveInt('--samples', args.flags.get('--samples'));
@@ -259,7 +266,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       default:
-        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate, eval, sweep or backend; see vae-lab --help).`);
+        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate, eval, sweep, backend or data; see vae-lab --help).`);
     }
   } catch (err) {
     return reportError(err);

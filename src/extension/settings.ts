@@ -12,6 +12,8 @@ export interface Settings {
   uiUpdateIntervalMs: number;
   /** Where `vae-lab backend install` puts native backends; empty: ~/.vae-lab/backends (the CLI's default too). */
   backendsFolder: string;
+  /** Where `vae-lab data get` puts data sets and training reads them; empty: ~/.vae-lab/datasets (the CLI's default). */
+  dataFolder: string;
   /** "VAE: Run Sweep" and "Resume Sweep": the executor; 'experiment' passes none (the file's sweep.executor decides). */
   sweepExecutor: 'experiment' | 'local' | 'slurm';
   /** Slurm options passed to `vae-lab sweep` when set (empty or 0: the file's, else Slurm's defaults). */
@@ -27,6 +29,7 @@ export function settings(): Settings {
     maxParallelRuns: c.get<number>('maxParallelRuns') ?? 1,
     uiUpdateIntervalMs: c.get<number>('uiUpdateIntervalMs') ?? 250,
     backendsFolder: c.get<string>('backendsFolder') ?? '',
+    dataFolder: c.get<string>('dataFolder') ?? '',
     sweepExecutor: c.get<Settings['sweepExecutor']>('sweep.executor') ?? 'experiment',
     slurm: {
       partition: c.get<string>('slurm.partition') ?? '',
@@ -43,10 +46,10 @@ export function sweepCliFlags(s: Settings = settings()): string[] {
   return sweepFlags(s);
 }
 
-/** The environment of an engine or CLI child process: VAE_LAB_BACKENDS_DIR from the setting, when set. */
+/** The environment of an engine or CLI child process: VAE_LAB_BACKENDS_DIR and VAE_LAB_DATA_DIR from the settings, when set. */
 export function engineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const folder = settings().backendsFolder;
-  return { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(folder ? { VAE_LAB_BACKENDS_DIR: folder } : {}), ...extra };
+  const { backendsFolder: folder, dataFolder } = settings();
+  return { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(folder ? { VAE_LAB_BACKENDS_DIR: folder } : {}), ...(dataFolder ? { VAE_LAB_DATA_DIR: dataFolder } : {}), ...extra };
 }
 
 /** The runs root for an experiment file: <its workspace folder>/<runsFolder> (an absolute runsFolder is used as is). */

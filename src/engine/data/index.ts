@@ -4,6 +4,8 @@ import type { DataConfig, ExperimentConfig } from '../../core/config';
 import { checkDataMemory } from '../memory';
 import { mixSeed, permutation, Stream } from '../rng';
 import { DataError, Dataset, range, SplitData, subset } from './dataset';
+import { isCatalogSource } from './catalog';
+import { loadCatalogDataset } from './datasets';
 import { loadCsv, loadIdx, loadNpy, loadPngDir } from './files';
 import { loadMnist } from './mnist';
 import { generateShapes } from './shapes';
@@ -54,6 +56,12 @@ export function loadData(config: ExperimentConfig, baseDir: string): SplitData {
     origin = `mnist (${m.cacheFile})`;
     pool = limit ? subset(m.train, range(0, Math.min(limit, m.train.n))) : m.train;
     test = limit ? subset(m.test, range(0, Math.min(m.test.n, Math.ceil(limit / 4)))) : m.test;
+  } else if (isCatalogSource(d.source)) {
+    // A downloaded data set (vae-lab data get): the official train file is the pool, t10k the test set.
+    const c = loadCatalogDataset(d.source, limit);
+    origin = `${d.source} (${c.dir})`;
+    pool = c.train;
+    test = c.test;
   } else {
     checkDataMemory(config, d.path ? resolveDataPath(d.path, baseDir) : undefined);
     const loaded = loadAll(d, baseDir);

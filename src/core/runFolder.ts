@@ -158,9 +158,8 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** All run folders of an experiment, oldest first. */
-export function listRuns(runsRoot: string, experiment: string): string[] {
-  const dir = path.join(runsRoot, experiment);
+/** The folders in `dir` that hold a record file (run.json, sweep.json), sorted by name: ids sort by creation time. */
+export function listRecordFolders(dir: string, recordOf: (folder: string) => string): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -168,7 +167,12 @@ export function listRuns(runsRoot: string, experiment: string): string[] {
     return [];
   }
   return names
-    .filter((n) => fs.existsSync(runFiles.record(path.join(dir, n))))
+    .filter((n) => fs.existsSync(recordOf(path.join(dir, n))))
     .sort()
     .map((n) => path.join(dir, n));
+}
+
+/** All run folders of an experiment, oldest first. */
+export function listRuns(runsRoot: string, experiment: string): string[] {
+  return listRecordFolders(path.join(runsRoot, experiment), runFiles.record);
 }

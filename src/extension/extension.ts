@@ -172,16 +172,17 @@ function requireTrust(): boolean {
 // ------------------------------------------------------------------------------------------------- commands
 
 /** Returns the queued job, or undefined when nothing was started (and says why). */
-async function trainCommand(arg: unknown, m: RunManager, diagnostics: ExperimentDiagnostics): Promise<RunJob | undefined> {
-  if (!requireTrust()) return undefined;
-  const uri = await pickExperiment(arg);
-  if (!uri) return undefined;
+/**
+ * Open an experiment as a saved text document and check it; a file that cannot be read or has problems gets one error
+ * message ("x.vae.json cannot be trained: /pointer: message", with Show Problems) and gives undefined.
+ */
+async function openValidExperiment(uri: vscode.Uri, verb: 'trained' | 'swept', diagnostics: ExperimentDiagnostics): Promise<vscode.TextDocument | undefined> {
   let doc: vscode.TextDocument;
   try {
     doc = await vscode.workspace.openTextDocument(uri);
   } catch (err) {
     // e.g. a binary file, which VS Code does not open as text
-    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} cannot be trained: it cannot be read as a text file (${(err as Error).message.split('\n')[0]}).`);
+    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} cannot be ${verb}: it cannot be read as a text file (${(err as Error).message.split('\n')[0]}).`);
     return undefined;
   }
   if (doc.isDirty) await doc.save();
@@ -190,12 +191,20 @@ async function trainCommand(arg: unknown, m: RunManager, diagnostics: Experiment
     const first = issues[0];
     void vscode.window
       .showErrorMessage(
-        `${path.basename(uri.fsPath)} cannot be trained: ${first.pointer || '(document)'}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : ''}`,
+        `${path.basename(uri.fsPath)} cannot be ${verb}: ${first.pointer || '(document)'}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : ''}`,
         'Show Problems',
       )
       .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
     return undefined;
   }
+  return doc;
+}
+
+async function trainCommand(arg: unknown, m: RunManager, diagnostics: ExperimentDiagnostics): Promise<RunJob | undefined> {
+  if (!requireTrust()) return undefined;
+  const uri = await pickExperiment(arg);
+  if (!uri) return undefined;
+  if (!(await openValidExperiment(uri, 'trained', diagnostics))) return undefined;
   const s = settings();
   const job = m.submit({ kind: 'train', experimentFile: uri.fsPath, runsRoot: runsRootFor(uri), backend: s.backend === 'experiment' ? undefined : s.backend });
   showProgress(job, m);
@@ -528,22 +537,8 @@ async function runSweepCommand(context: vscode.ExtensionContext, arg: unknown, o
   if (!requireTrust()) return undefined;
   const uri = await pickSweepExperiment(context, arg);
   if (!uri) return undefined;
-  let doc: vscode.TextDocument;
-  try {
-    doc = await vscode.workspace.openTextDocument(uri);
-  } catch (err) {
-    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} cannot be swept: it cannot be read as a text file (${(err as Error).message.split('\n')[0]}).`);
-    return undefined;
-  }
-  if (doc.isDirty) await doc.save();
-  const issues = diagnostics.update(doc);
-  if (issues.length > 0) {
-    const first = issues[0];
-    void vscode.window
-      .showErrorMessage(`${path.basename(uri.fsPath)} cannot be swept: ${first.pointer || '(document)'}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : ''}`, 'Show Problems')
-      .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
-    return undefined;
-  }
+  const doc = await openValidExperiment(uri, 'swept', diagnostics);
+  if (!doc) return undefined;
   const parsed = safeParse(doc.getText()) as { name?: unknown } | undefined;
   if (!hasSweepBlock(parsed) || typeof parsed?.name !== 'string') {
     void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} has no "sweep" block: add one with the values to vary (see the schema), or train the file as written with "VAE: Train".`);

@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { processAlive } from '../core/runFolder';
+import { listRecordFolders, processAlive } from '../core/runFolder';
 import { readSweepRecord, refreshSweep, SweepCounts, SweepRecord, SweepRunStatus, sweepFiles, sweepsFolder } from '../core/sweep';
 import { engineEnv, settings, sweepCliFlags } from './settings';
 
@@ -33,17 +33,7 @@ export function loadSweep(dir: string): SweepRecord {
 
 /** The sweep folders of an experiment, oldest first (sweep ids sort by creation time). */
 export function listSweeps(runsRoot: string, experiment: string): string[] {
-  const dir = sweepsFolder(runsRoot, experiment);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((n) => fs.existsSync(sweepFiles.record(path.join(dir, n))))
-    .sort()
-    .map((n) => path.join(dir, n));
+  return listRecordFolders(sweepsFolder(runsRoot, experiment), sweepFiles.record);
 }
 
 /** Is `dir` a sweep folder (has a sweep.json)? */

@@ -9,6 +9,7 @@ import { effectiveStatus, listRuns, readRunRecord, RunRecord } from '../core/run
 import { sweepCounts, sweepStatus, unfinished } from '../core/sweep';
 import { DashboardPanel, Dashboards } from './dashboard';
 import { ExperimentDiagnostics } from './diagnostics';
+import { NOT_DOWNLOADED, downloadDatasetCommand } from './downloadDataset';
 import { Explorers } from './explorer';
 import { EXPERIMENT_GLOB, ExperimentItem, ExperimentsTree, RunItem, SweepItem, VaeTreeItem } from './experimentsTree';
 import { InstallBackendArgs, installBackendCommand } from './installBackend';
@@ -81,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   reg('vaeLab.exportRun', (arg?: unknown, dest?: string) => exportCommand(arg, tree, manager!, dest));
   reg('vaeLab.deleteRun', (arg?: unknown, confirmed?: boolean) => deleteCommand(arg, tree, manager!, confirmed === true, refresh.flush));
   reg('vaeLab.installBackend', (args?: InstallBackendArgs) => installBackendCommand(context.asAbsolutePath(path.join('dist', 'cli.js')), output, args && typeof args === 'object' ? args : {}));
+  reg('vaeLab.downloadDataset', (name?: unknown) => downloadDatasetCommand(context.asAbsolutePath(path.join('dist', 'cli.js')), output, typeof name === 'string' && name ? name : undefined));
   reg('vaeLab.showOutput', () => output.show(true));
   reg('vaeLab.refresh', () => refresh.flush());
   reg('vaeLab.runSweep', (arg?: unknown, options?: unknown) => runSweepCommand(context, arg, options, sweeps, diagnostics));
@@ -209,11 +211,19 @@ async function trainCommand(arg: unknown, m: RunManager, diagnostics: Experiment
   const job = m.submit({ kind: 'train', experimentFile: uri.fsPath, runsRoot: runsRootFor(uri), backend: s.backend === 'experiment' ? undefined : s.backend });
   showProgress(job, m);
   void job.done.then((state) => {
-    if (state === 'failed') {
-      void vscode.window.showErrorMessage(`Training ${job.label} failed: ${job.error ?? 'see the VAE Lab output'}`, 'Show Output').then((c) => c && vscode.commands.executeCommand('vaeLab.showOutput'));
-    }
+    if (state === 'failed') showRunFailure(job);
   });
   return job;
+}
+
+/** A failed run's message: "Show Output", and "Download Dataset" when its data set is not downloaded yet. */
+function showRunFailure(job: RunJob): void {
+  const missing = NOT_DOWNLOADED.exec(job.error ?? '')?.[1];
+  const actions = missing ? ['Download Dataset', 'Show Output'] : ['Show Output'];
+  void vscode.window.showErrorMessage(`Training ${job.label} failed: ${job.error ?? 'see the VAE Lab output'}`, ...actions).then((c) => {
+    if (c === 'Show Output') void vscode.commands.executeCommand('vaeLab.showOutput');
+    else if (c === 'Download Dataset') void vscode.commands.executeCommand('vaeLab.downloadDataset', missing);
+  });
 }
 
 /** One cancellable progress notification per run. */

@@ -1,9 +1,8 @@
 // "VAE: Install Backend...": runs the engine's own `vae-lab backend install` (dist/cli.js, in a child process: the
 // extension never loads tfjs) with a cancellable progress notification; npm's, pip's and the compiler's output go to
 // the "VAE Lab" output channel.
-import { spawn } from 'child_process';
 import * as vscode from 'vscode';
-import { engineEnv, settings } from './settings';
+import { settings, spawnCli } from './settings';
 
 /** What the command takes when called with arguments (tests, other extensions); the UI asks for the backend. */
 export interface InstallBackendArgs {
@@ -53,7 +52,7 @@ export async function installBackendCommand(cliPath: string, output: vscode.Outp
     { location: vscode.ProgressLocation.Notification, title: `VAE Lab: installing the ${backend} backend`, cancellable: true },
     (progress, token) =>
       new Promise<InstallBackendOutcome>((resolve) => {
-        const child = spawn(settings().nodePath || process.execPath, cliArgs, { env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawnCli(cliPath, cliArgs.slice(1));
         let last: InstallBackendOutcome = { ok: false, message: 'the installer ended without a result' };
         let buffer = '';
         let lastStep = 0;

@@ -1,5 +1,7 @@
 // The extension's settings (contributes.configuration in package.json), read fresh on every use.
+import { ChildProcessByStdio, spawn } from 'child_process';
 import * as path from 'path';
+import type { Readable } from 'stream';
 import * as vscode from 'vscode';
 import { DEFAULT_RUNS_DIR } from '../core/runFolder';
 import { sweepFlags } from './sweepModel';
@@ -14,6 +16,8 @@ export interface Settings {
   backendsFolder: string;
   /** Where `vae-lab data get` puts data sets and training reads them; empty: ~/.vae-lab/datasets (the CLI's default). */
   dataFolder: string;
+  /** "VAE: Download Dataset": the base URL `vae-lab data get --mirror` downloads from; empty: each data set's origin. */
+  dataMirror: string;
   /** "VAE: Run Sweep" and "Resume Sweep": the executor; 'experiment' passes none (the file's sweep.executor decides). */
   sweepExecutor: 'experiment' | 'local' | 'slurm';
   /** Slurm options passed to `vae-lab sweep` when set (empty or 0: the file's, else Slurm's defaults). */
@@ -30,6 +34,7 @@ export function settings(): Settings {
     uiUpdateIntervalMs: c.get<number>('uiUpdateIntervalMs') ?? 250,
     backendsFolder: c.get<string>('backendsFolder') ?? '',
     dataFolder: c.get<string>('dataFolder') ?? '',
+    dataMirror: (c.get<string>('dataMirror') ?? '').trim(),
     sweepExecutor: c.get<Settings['sweepExecutor']>('sweep.executor') ?? 'experiment',
     slurm: {
       partition: c.get<string>('slurm.partition') ?? '',
@@ -50,6 +55,11 @@ export function sweepCliFlags(s: Settings = settings()): string[] {
 export function engineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const { backendsFolder: folder, dataFolder } = settings();
   return { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(folder ? { VAE_LAB_BACKENDS_DIR: folder } : {}), ...(dataFolder ? { VAE_LAB_DATA_DIR: dataFolder } : {}), ...extra };
+}
+
+/** `node <cliPath> ...args` (the vaeLab.nodePath setting, else the extension host's Node) with engineEnv(), output piped. */
+export function spawnCli(cliPath: string, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(settings().nodePath || process.execPath, [cliPath, ...args], { env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** The runs root for an experiment file: <its workspace folder>/<runsFolder> (an absolute runsFolder is used as is). */

@@ -1,25 +1,19 @@
 // Full-size data sets (issue 14): `vae-lab data get` against a local HTTP server that serves the real Fashion-MNIST
-// files, and training from the cache. The files come from Debian's package dataset-fashion-mnist
-// (scripts/setup-datasets.sh), whose .gz files are upstream's deflate streams with the gzip header normalised (no
-// file name, the package's date as mtime); restoring upstream's header gives the exact bytes the origin serves, with
-// the published MD5s. The server supports Range requests and can cut a connection mid-file once, corrupt a byte, 404.
+// files, and training from the cache. The files are Debian's dataset-fashion-mnist with upstream's gzip headers
+// restored (test/shared/fashionMnist.ts), the exact bytes the origin serves, with the published MD5s. The server
+// supports Range requests and can cut a connection mid-file once, corrupt a byte, 404.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readRunRecord } from '../../src/core/runFolder';
-import { catalogEntry } from '../../src/engine/data/catalog';
+import { FASHION, fashionMnistFiles, md5 } from '../shared/fashionMnist';
 import { REPO, tmpDir as makeTmpDir, writeJson } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
-const DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
-const FASHION = catalogEntry('fashion-mnist')!;
-/** Upstream's gzip mtimes (2017-08-31T10:50:06Z for train-*, 10:50:27Z for t10k-*), found by matching the published MD5s. */
-const UPSTREAM_MTIME: Record<string, number> = { train: 0x59a7e9de, t10k: 0x59a7e9f3 };
 
 let skip: string | false = false;
 /** Every folder this file creates (each download is 31 MB), removed at the end. */
@@ -38,30 +32,13 @@ const requests: { path: string; range?: string; status: number; sent: number }[]
 /** Files whose next response is cut after this many bytes (then served normally). */
 const cutOnce = new Map<string, number>();
 
-/** Upstream's file from Debian's: the same deflate stream behind a header with FNAME and upstream's mtime. */
-function upstreamBytes(name: string): Buffer {
-  const deb = fs.readFileSync(path.join(DEBIAN_DIR, name));
-  assert.ok(deb[0] === 0x1f && deb[1] === 0x8b && deb[2] === 8, `${name}: not a gzip file`);
-  assert.equal(deb[3], 0, `${name}: Debian's header was expected without optional fields`);
-  const header = Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3]);
-  header.writeUInt32LE(UPSTREAM_MTIME[name.startsWith('train') ? 'train' : 't10k'], 4);
-  return Buffer.concat([header, Buffer.from(name.replace(/\.gz$/, '') + '\0', 'latin1'), deb.subarray(10)]);
-}
-
-const md5 = (b: Buffer) => crypto.createHash('md5').update(b).digest('hex');
-
 before(async () => {
-  const have = () => FASHION.files.every((f) => fs.existsSync(path.join(DEBIAN_DIR, f.name)));
-  if (!have()) {
-    const r = spawnSync('bash', [path.join(REPO, 'scripts', 'setup-datasets.sh')], { encoding: 'utf8', timeout: 900_000 });
-    if (r.status !== 0 || !have()) {
-      const why = `Debian's dataset-fashion-mnist is not installed and cannot be (bash scripts/setup-datasets.sh: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-1)[0]})`;
-      if (process.env.CI) throw new Error(why); // CI installs it first: a failure there is a broken build
-      skip = why;
-      return;
-    }
+  const got = fashionMnistFiles(REPO);
+  if (typeof got === 'string') {
+    skip = got;
+    return;
   }
-  for (const f of FASHION.files) files.set(f.name, upstreamBytes(f.name));
+  for (const [name, bytes] of got) files.set(name, bytes);
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const [, mode, name] = /^\/(ok|corrupt|missing|norange|redirect|stall)\/(.+)$/.exec(url.pathname) ?? [];

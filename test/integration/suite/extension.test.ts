@@ -31,7 +31,7 @@ describe('VAE Lab in VS Code', () => {
 
   it('registers all its commands', async () => {
     const all = await vscode.commands.getCommands(true);
-    for (const id of ['train', 'stop', 'resume', 'openDashboard', 'newExperiment', 'evaluateRun', 'compareRuns', 'exportRun', 'deleteRun']) {
+    for (const id of ['train', 'stop', 'resume', 'openDashboard', 'newExperiment', 'evaluateRun', 'compareRuns', 'exportRun', 'deleteRun', 'downloadDataset']) {
       assert.ok(all.includes(`vaeLab.${id}`), `vaeLab.${id} is registered`);
     }
     const pkg = ext.packageJSON as { contributes: { commands: { command: string; category: string }[] } };

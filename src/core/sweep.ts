@@ -53,6 +53,9 @@ export interface SweepSpec {
 
 export type SweepRunStatus = RunStatus;
 
+/** Slurm job states in which a task may still run (any other state is final). */
+export const SLURM_ACTIVE_STATES: ReadonlySet<string> = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'STOPPED']);
+
 export interface SweepChild {
   index: number;
   /** The run folder, relative to the sweep folder. */

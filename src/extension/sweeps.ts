@@ -8,13 +8,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { listRecordFolders, processAlive } from '../core/runFolder';
-import { readSweepRecord, refreshSweep, SweepCounts, SweepRecord, SweepRunStatus, sweepFiles, sweepsFolder } from '../core/sweep';
+import { SLURM_ACTIVE_STATES, readSweepRecord, refreshSweep, SweepCounts, SweepRecord, SweepRunStatus, sweepFiles, sweepsFolder } from '../core/sweep';
 import { engineEnv, settings, sweepCliFlags } from './settings';
 
 // ------------------------------------------------------------------------------------------------ sweep folders
 
 /** Slurm states in which a task may still run (as the Slurm executor records them in sweep.json). */
-const SLURM_ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'STOPPED']);
 
 /**
  * A sweep folder's record brought up to date from its children's run folders (in memory: sweep.json is written only
@@ -27,7 +26,7 @@ export function loadSweep(dir: string): SweepRecord {
   if (record.pid !== undefined && !processAlive(record.pid)) delete record.pid;
   if (record.executor !== 'slurm') return refreshSweep(dir, record);
   refreshSweep(dir, record, () => true);
-  for (const c of record.runs) if (c.status === 'running' && c.slurm?.state && !SLURM_ACTIVE.has(c.slurm.state)) c.status = 'interrupted';
+  for (const c of record.runs) if (c.status === 'running' && c.slurm?.state && !SLURM_ACTIVE_STATES.has(c.slurm.state)) c.status = 'interrupted';
   return record;
 }
 

@@ -5,14 +5,12 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { SlurmOptions, SweepChild, SweepRecord, readSweepRecord, refreshSweep, sweepFiles } from '../../core/sweep';
+import { SLURM_ACTIVE_STATES, SlurmOptions, SweepChild, SweepRecord, readSweepRecord, refreshSweep, sweepFiles } from '../../core/sweep';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/runFolder';
 import { runName, SweepProgress } from './progress';
 
 export class SlurmError extends Error {}
 
-/** States in which a task may still run. */
-const ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'STOPPED']);
 
 export interface TaskState {
   state: string;
@@ -150,11 +148,11 @@ export function reconcile(record: SweepRecord, queued: Map<string, TaskState>, e
     if (!c.slurm) continue;
     const key = `${c.slurm.jobId}_${c.slurm.taskId}`;
     const q = queued.get(key);
-    const t = q && ACTIVE.has(q.state) ? q : (endedStates ??= ended()).get(key) ?? q ?? endedStates.get(`${c.slurm.jobId}_*`);
+    const t = q && SLURM_ACTIVE_STATES.has(q.state) ? q : (endedStates ??= ended()).get(key) ?? q ?? endedStates.get(`${c.slurm.jobId}_*`);
     if (!t) continue;
     c.slurm.state = t.state;
     if (t.exitCode) c.slurm.exitCode = t.exitCode;
-    if (ACTIVE.has(t.state)) {
+    if (SLURM_ACTIVE_STATES.has(t.state)) {
       // The engine's pid is on a compute node: Slurm, not this machine, says whether it runs.
       if (t.state === 'RUNNING' && (c.status === 'interrupted' || c.status === 'queued')) c.status = 'running';
       continue;
@@ -168,7 +166,7 @@ export function reconcile(record: SweepRecord, queued: Map<string, TaskState>, e
 
 /** Whether any task of the sweep may still run. */
 export function anyActive(record: SweepRecord): boolean {
-  return record.runs.some((c) => c.slurm && c.slurm.state !== undefined && ACTIVE.has(c.slurm.state));
+  return record.runs.some((c) => c.slurm && c.slurm.state !== undefined && SLURM_ACTIVE_STATES.has(c.slurm.state));
 }
 
 export interface FollowOptions {
@@ -212,7 +210,7 @@ export async function follow(dir: string, o: FollowOptions): Promise<SweepRecord
       const first = !seen.has(c.index);
       seen.set(c.index, key);
       if (c.status === 'running' && c.slurm.state === 'RUNNING') o.progress.note(`running ${runName(c)} (Slurm task ${c.slurm.jobId}_${c.slurm.taskId})`);
-      else if (!ACTIVE.has(c.slurm.state ?? 'PENDING')) o.progress.ended(0, c, null, c.status === 'completed' ? '' : `Slurm ${c.slurm.state}${c.slurm.exitCode ? ` exit ${c.slurm.exitCode}` : ''}, log ${c.slurm.log}`);
+      else if (!SLURM_ACTIVE_STATES.has(c.slurm.state ?? 'PENDING')) o.progress.ended(0, c, null, c.status === 'completed' ? '' : `Slurm ${c.slurm.state}${c.slurm.exitCode ? ` exit ${c.slurm.exitCode}` : ''}, log ${c.slurm.log}`);
       else if (first && c.slurm.state === 'PENDING') continue;
     }
     if (!anyActive(record)) return record;

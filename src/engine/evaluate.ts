@@ -1,7 +1,7 @@
 // Evaluation over a whole split, in batches, with the same objective code as training.
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVE_UNIT_THRESHOLD, EvalSplitMetrics } from '../core/protocol';
-import { Dataset, exampleSize } from './data';
+import { Dataset, floatRows } from './data';
 import { AutoencoderModel } from './models';
 import { mixSeed, Stream } from './rng';
 
@@ -78,8 +78,7 @@ export function batchLabels(d: Dataset, start: number, end: number, classes: num
 
 /** Copy examples [start, end) of a split into a tensor of shape [n, ...exampleShape]. */
 export function batchTensor(d: Dataset, start: number, end: number): tf.Tensor {
-  const dim = exampleSize(d.shape);
-  return tf.tensor(d.x.subarray(start * dim, end * dim), [end - start, ...d.shape]);
+  return tf.tensor(floatRows(d, start, end), [end - start, ...d.shape]);
 }
 
 export interface EvalOptions {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExplorerMeta } from '../core/explorer';
 import { EXPLORER_FILES } from '../core/explorer';
 import { writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
-import { exampleSize } from './data';
+import { exampleSize, floatRows } from './data';
 import { batchLabels, batchTensor } from './evaluate';
 import { saveLayersModel } from './modelIO';
 import { loadRunModel } from './trainer';
@@ -23,8 +23,9 @@ export async function prepareExplorer(runDir: string): Promise<ExplorerMeta> {
     const codes = tf.tidy(() => model.encodeMean(batchTensor(test, 0, n), model.conditional ? batchLabels(test, 0, n, model.numClasses) : undefined));
     const means = (await codes.array()) as number[][];
     codes.dispose();
+    const values = floatRows(test, 0, n);
     const pixels = new Uint8Array(n * dim);
-    for (let i = 0; i < n * dim; i++) pixels[i] = Math.round(255 * Math.min(1, Math.max(0, test.x[i])));
+    for (let i = 0; i < n * dim; i++) pixels[i] = Math.round(255 * Math.min(1, Math.max(0, values[i])));
     await saveLayersModel(model.decoder, path.join(dir, EXPLORER_FILES.decoder));
     writeFileAtomic(path.join(dir, EXPLORER_FILES.images), pixels);
     const meta: ExplorerMeta = {

@@ -1,12 +1,14 @@
 // Refusing runs that cannot fit in memory, before anything large is allocated, with an estimate of what they need.
 //
-// Data lives in JavaScript typed arrays (float32, 4 bytes per value): bounded by the machine's memory. The model,
+// Data lives in JavaScript typed arrays (bytes for 8-bit sources, float32 otherwise): bounded by the machine's memory. The model,
 // its gradients, the optimizer's state and a batch's activations live in the backend's memory; for the wasm backend
 // that is one 32-bit WebAssembly memory of at most 4 GiB. The estimates are rough (within a factor of about 2) but
 // a run refused by them would not have fit.
 import * as fs from 'fs';
 import * as os from 'os';
+import * as zlib from 'zlib';
 import type { ExperimentConfig } from '../core/config';
+import { catalogEntry } from './data/catalog';
 import { DataError } from './data/dataset';
 
 const GiB = 1024 ** 3;
@@ -23,18 +25,72 @@ export function machineMemory(): number {
 
 const fmt = (bytes: number) => (bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${Math.max(1, Math.round(bytes / 1024 ** 2))} MiB`);
 
-/** Bytes of float32 data a generated source or a data file will become, when it can be told before loading. */
+/**
+ * The first bytes of a data file, decompressed when it is gzipped (only as far as those bytes go), for its header.
+ * Undefined when the file cannot be read: the loader then says what is wrong.
+ */
+function fileHead(file: string, bytes = 1 << 16): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(bytes);
+    const head = buf.subarray(0, fs.readSync(fd, buf, 0, bytes, 0));
+    if (head[0] === 0x1f && head[1] === 0x8b) return zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    return head;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Values and bytes per value in memory of an IDX or NPY file, from its header (8-bit data stays 1 byte a value). */
+function arrayFromHeader(source: 'idx' | 'npy', head: Buffer): { values: number; bytesPerValue: number } | undefined {
+  if (source === 'idx') {
+    if (head.length < 4 || head[0] !== 0 || head[1] !== 0 || head.length < 4 + 4 * head[3]) return undefined;
+    let values = 1;
+    for (let i = 0; i < head[3]; i++) values *= head.readUInt32BE(4 + 4 * i);
+    return { values, bytesPerValue: head[2] === 0x08 ? 1 : 4 };
+  }
+  const text = head.toString('latin1', 0, Math.min(head.length, 4096));
+  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(text)?.[1];
+  if (shape === undefined || !descr) return undefined;
+  const values = shape.split(',').map((v) => v.trim()).filter(Boolean).reduce((a, v) => a * Number(v), 1);
+  return Number.isFinite(values) ? { values, bytesPerValue: descr === '|u1' ? 1 : 4 } : undefined;
+}
+
+/**
+ * Bytes a generated source or a data file will take in memory, when it can be told before loading: 8-bit sources
+ * (IDX / NPY uint8, PNG, the catalog sets) 1 byte a value, the others float32.
+ */
 export function estimateDataBytes(config: ExperimentConfig, dataPath?: string): { bytes: number; what: string } | undefined {
   const d = config.data;
   const o = d.options;
   if (d.source === 'shapes') return { bytes: o.count! * o.imageSize! * o.imageSize! * 4, what: `/data/options/count: ${o.count!.toLocaleString('en-US')} images of ${o.imageSize} x ${o.imageSize}` };
   if (d.source === 'toy2d') return { bytes: o.count! * 2 * 4, what: `/data/options/count: ${o.count!.toLocaleString('en-US')} points` };
+  const entry = catalogEntry(d.source);
+  if (entry) {
+    const n = o.limit ? Math.min(o.limit, entry.train) + Math.min(Math.ceil(o.limit / 4), entry.test) : entry.train + entry.test;
+    return { bytes: n * entry.shape.reduce((a, b) => a * b, 1), what: `${d.source} (${n.toLocaleString('en-US')} examples of ${entry.shape.join(' x ')} bytes)` };
+  }
   const stat = dataPath ? fs.statSync(dataPath, { throwIfNoEntry: false }) : undefined;
+  if (d.source === 'png-dir' && dataPath && stat?.isDirectory()) {
+    const pngs = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? pngs(`${dir}/${e.name}`) : e.name.toLowerCase().endsWith('.png') ? 1 : 0), 0);
+    const count = pngs(dataPath);
+    return { bytes: count * o.imageSize! * o.imageSize! * o.channels!, what: `${dataPath} (${count.toLocaleString('en-US')} images of ${o.imageSize} x ${o.imageSize} x ${o.channels})` };
+  }
   if (!dataPath || !stat?.isFile()) return undefined; // missing files and folders: the loader says what is wrong
   const size = stat.size;
-  // uint8 IDX/NPY become 4 bytes per value; a CSV value takes at least 2 bytes of text ("0,"); gzip may hide more.
-  const factor = d.source === 'csv' ? 2 : dataPath.endsWith('.gz') ? 4 * 8 : d.source === 'idx' ? 4 : 1;
-  return { bytes: size * factor, what: `${dataPath} (${fmt(size)} on disk)` };
+  const what = `${dataPath} (${fmt(size)} on disk)`;
+  if (d.source === 'idx' || d.source === 'npy') {
+    const head = fileHead(dataPath);
+    const arr = head && arrayFromHeader(d.source, head);
+    // A custom scale turns even bytes into float32.
+    if (arr) return { bytes: arr.values * (o.scale !== undefined && o.scale !== 255 ? 4 : arr.bytesPerValue), what };
+  }
+  // A CSV value takes at least 2 bytes of text ("0,"); an unreadable header: assume float32 of the bytes.
+  return { bytes: size * (d.source === 'csv' ? 2 : 4), what };
 }
 
 /** Refuse a data set larger than DATA_MEMORY_SHARE of this machine's memory (before loading it). */
@@ -43,7 +99,7 @@ export function checkDataMemory(config: ExperimentConfig, dataPath?: string, tot
   if (!e) return;
   const allowed = totalMemory * DATA_MEMORY_SHARE;
   if (e.bytes > allowed) {
-    throw new DataError(e.what, `is too large for this machine: as float32 data it needs about ${fmt(e.bytes)}, and VAE Lab allows a run's data ${Math.round(DATA_MEMORY_SHARE * 100)} % of the ${fmt(totalMemory)} of memory (${fmt(allowed)}). Use /data/options/limit, fewer or smaller examples, or a larger machine.`);
+    throw new DataError(e.what, `is too large for this machine: in memory it needs about ${fmt(e.bytes)}, and VAE Lab allows a run's data ${Math.round(DATA_MEMORY_SHARE * 100)} % of the ${fmt(totalMemory)} of memory (${fmt(allowed)}). Use /data/options/limit, fewer or smaller examples, or a larger machine.`);
   }
 }
 

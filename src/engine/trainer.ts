@@ -8,13 +8,13 @@ import { ConfigError, formatIssue, resolveExperiment } from '../core/config';
 import type { BackendInfo, EngineEvent, EvalSplitMetrics, RunStatus, TermMetrics } from '../core/protocol';
 import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { initBackend } from './backends/index';
-import { Dataset, exampleSize, loadData, numClasses, SplitData, subset, range } from './data';
+import { BYTE_VALUES, copyRows, Dataset, ExampleValues, exampleSize, floatRows, loadData, numClasses, SplitData, subset, range } from './data';
 import { batchLabels, batchTensor, evaluateSplit, MetricSums, SumsSnapshot } from './evaluate';
 import { loadExperimentFile } from './experiment';
 import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
 import { AutoencoderModel, createModel, OptimizerGroup } from './models';
-import { readAfterTidy } from './models/base';
+import { EXTRA_IMAGE_EXAMPLES, readAfterTidy } from './models/base';
 import { checkModelMemory } from './memory';
 import { profiledStep, profileFromEnvironment } from './profiler';
 import { mixSeed, permutation, Rng, Stream } from './rng';
@@ -318,11 +318,10 @@ class TrainingSession {
           const end = Math.min(train.n, start + batchSize);
           const b = end - start;
           const xs = new Float32Array(b * dim);
+          const rows = order.subarray(start, end);
+          copyRows(train, rows, xs);
           const labels = this.model.conditional ? new Int32Array(b) : undefined;
-          for (let i = 0; i < b; i++) {
-            xs.set(train.x.subarray(order[start + i] * dim, (order[start + i] + 1) * dim), i * dim);
-            if (labels) labels[i] = train.labels![order[start + i]];
-          }
+          if (labels) for (let i = 0; i < b; i++) labels[i] = train.labels![rows[i]];
           if (cfg.data.binarize === 'dynamic') binarizeInPlace(xs, mixSeed(seed, Stream.binarize, this.step));
           this.trainStep(xs, labels, b, window, epochSums);
           windowExamples += b;
@@ -507,7 +506,7 @@ class TrainingSession {
       samples = `images/samples-epoch-${tag}.png`;
       writeRunFile(path.join(dir, path.basename(samples)), scatterPlot([{ points: inputs, color: [170, 170, 170] }, { points: prior, color: [255, 127, 14] }]));
     }
-    const extra = ((await this.model.extraImages?.({ x: val.x, n: val.n, labels: val.labels }, sampleSeed)) ?? []).map((img) => {
+    const extra = ((await this.model.extraImages?.({ x: floatRows(val, 0, Math.min(val.n, EXTRA_IMAGE_EXAMPLES)), n: Math.min(val.n, EXTRA_IMAGE_EXAMPLES), labels: val.labels }, sampleSeed)) ?? []).map((img) => {
       const rel = `images/${img.name}-epoch-${tag}.png`;
       writeRunFile(path.join(this.runDir, rel), img.png);
       return { title: img.title, path: rel };
@@ -640,9 +639,10 @@ function isSquare(n: number): boolean {
   return r * r === n && n >= 16;
 }
 
-function binarizeInPlace(xs: Float32Array, seed: number): void {
+function binarizeInPlace(xs: ExampleValues, seed: number): void {
   const rng = new Rng(seed);
-  for (let i = 0; i < xs.length; i++) xs[i] = rng.next() < xs[i] ? 1 : 0;
+  if (xs instanceof Uint8Array) for (let i = 0; i < xs.length; i++) xs[i] = rng.next() < BYTE_VALUES[xs[i]] ? 255 : 0;
+  else for (let i = 0; i < xs.length; i++) xs[i] = rng.next() < xs[i] ? 1 : 0;
 }
 
 /** A fixed Bernoulli draw of a split (for validation and test under dynamic binarization). */

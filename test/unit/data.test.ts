@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import { resolveExperiment } from '../../src/core/config';
-import { DataError, loadData } from '../../src/engine/data';
+import { copyRows, DataError, floatRows, loadData, permuteRowsInPlace, range, rowView, subset, valueRange } from '../../src/engine/data';
+import { permutation } from '../../src/engine/rng';
+import { checkDataMemory, estimateDataBytes } from '../../src/engine/memory';
 import { loadCsv, loadIdx, loadNpy, loadPngDir } from '../../src/engine/data/files';
 import { loadMnist } from '../../src/engine/data/mnist';
 import { generateShapes } from '../../src/engine/data/shapes';
@@ -28,7 +30,8 @@ test('IDX: reads plain and gzipped images with labels', () => {
     const d = loadIdx(path.join(dir, f), path.join(dir, 'lab.idx'), undefined);
     assert.equal(d.n, 3);
     assert.deepEqual(d.shape, [4, 4, 1]);
-    assert.ok(Math.abs(d.x[5] - pixels[5] / 255) < 1e-7);
+    assert.ok(d.x instanceof Uint8Array, '8-bit images stay bytes in memory');
+    assert.ok(Math.abs(floatRows(d, 0, d.n)[5] - pixels[5] / 255) < 1e-7);
     assert.deepEqual(Array.from(d.labels!), [2, 0, 1]);
   }
   const f32 = path.join(dir, 'f.idx');
@@ -80,7 +83,10 @@ test('NPY: reads float32 and uint8 arrays with an integer labels file', () => {
   fs.writeFileSync(u8, npyBytes('|u1', [2, 2, 2], [0, 255, 51, 102, 0, 0, 255, 255]));
   const img = loadNpy(u8, undefined, undefined, undefined);
   assert.deepEqual(img.shape, [2, 2, 1]);
-  assert.ok(Math.abs(img.x[2] - 0.2) < 1e-6, 'uint8 data is scaled by 255');
+  assert.ok(img.x instanceof Uint8Array, 'uint8 data stays bytes in memory');
+  assert.ok(Math.abs(floatRows(img, 0, img.n)[2] - 0.2) < 1e-6, 'uint8 data is scaled by 255');
+  assert.ok(loadNpy(u8, undefined, 100, undefined).x instanceof Float32Array, 'a custom scale gives floats');
+  assert.ok(Math.abs(loadNpy(u8, undefined, 100, undefined).x[1] - 2.55) < 1e-6);
   const reshaped = loadNpy(f, undefined, undefined, [3, 1, 1]);
   assert.deepEqual(reshaped.shape, [3, 1, 1]);
 });
@@ -152,17 +158,19 @@ test('PNG folder: labels from subfolders, grayscale and RGB, resized', () => {
   fs.writeFileSync(path.join(dir, 'cats', 'a.png'), pngBytes(8, 8, () => [255, 255, 255]));
   fs.writeFileSync(path.join(dir, 'cats', 'b.png'), pngBytes(8, 8, (x) => (x < 4 ? [0, 0, 0] : [255, 255, 255])));
   fs.writeFileSync(path.join(dir, 'dogs', 'c.png'), pngBytes(16, 16, () => [255, 0, 0]));
-  const gray = loadPngDir(dir, 4, 1);
+  const grayBytes = loadPngDir(dir, 4, 1);
+  assert.ok(grayBytes.x instanceof Uint8Array, 'PNG pixels stay bytes in memory');
+  const gray = { ...grayBytes, x: floatRows(grayBytes, 0, grayBytes.n) };
   assert.equal(gray.n, 3);
   assert.deepEqual(gray.shape, [4, 4, 1]);
   assert.deepEqual(gray.classNames, ['cats', 'dogs']);
   assert.deepEqual(Array.from(gray.labels!), [0, 0, 1]);
   assert.ok(Math.abs(gray.x[0] - 1) < 1e-6, 'white is 1');
   assert.ok(gray.x[16] < 1e-6 && Math.abs(gray.x[16 + 3] - 1) < 1e-6, 'left half black, right half white after resizing');
-  assert.ok(Math.abs(gray.x[32] - 0.299) < 1e-3, 'red in grayscale is 0.299');
+  assert.ok(Math.abs(gray.x[32] - 0.299) < 3e-3, 'red in grayscale is 0.299 (stored as a byte: 76 / 255)');
   const rgb = loadPngDir(dir, 4, 3);
   assert.deepEqual(rgb.shape, [4, 4, 3]);
-  assert.deepEqual(Array.from(rgb.x.subarray(2 * 48, 2 * 48 + 3)), [1, 0, 0]);
+  assert.deepEqual(Array.from(floatRows(rgb, 2, 3).subarray(0, 3)), [1, 0, 0]);
 });
 
 test('PNG folder: rejects garbage PNGs, empty and missing folders, naming them', () => {
@@ -197,7 +205,8 @@ test('mnist: 10,000 real digits, fixed 8,000 / 2,000 split with labels, loaded f
   // Real digits: mostly black background, some bright strokes, intensities in [0, 1].
   let mean = 0;
   let max = 0;
-  for (const v of m.train.x) {
+  assert.ok(m.train.x instanceof Uint8Array, 'the digits stay bytes in memory');
+  for (const v of floatRows(m.train, 0, m.train.n)) {
     mean += v;
     max = Math.max(max, v);
   }
@@ -217,8 +226,7 @@ test('shapes: deterministic by seed, with ground-truth factors', () => {
   assert.deepEqual(a.factorNames, ['shape', 'scale', 'rotation', 'posX', 'posY']);
   assert.equal(a.factors!.length, 50 * 5);
   for (let i = 0; i < 50; i++) {
-    const img = a.x.subarray(i * 1024, (i + 1) * 1024);
-    const area = img.reduce((s, v) => s + v, 0);
+    const area = floatRows(a, i, i + 1).reduce((s, v) => s + v, 0);
     assert.ok(area > 10 && area < 500, `image ${i} shows a shape (area ${area})`);
     assert.equal(a.labels![i], a.factors![i * 5]);
   }
@@ -257,4 +265,70 @@ test('loadData splits by the configured fractions, deterministically, and reject
   assert.throws(() => loadData(bad, dir), errorNaming(f, /\/model\/likelihood "bernoulli" needs data in \[0, 1\]/));
   const conv = resolveExperiment({ name: 'c', data: { source: 'csv', path: 'big.csv' }, model: { likelihood: 'gaussian', encoder: { type: 'conv' } } });
   assert.throws(() => loadData(conv, dir), errorNaming(f, /\/model\/encoder\/type "conv" needs images/));
+});
+
+test('8-bit storage: batches read as byte / 255 exactly, subsets keep bytes, fixed binarization gives 0 / 255', () => {
+  const dir = tmpDir('u8');
+  const pixels = Array.from({ length: 5 * 2 * 2 }, (_, i) => (i * 53) % 256);
+  const file = path.join(dir, 'img.idx');
+  fs.writeFileSync(file, idxBytes(0x08, [5, 2, 2], pixels));
+  const d = loadIdx(file, undefined, undefined);
+  const rows = Int32Array.from([3, 0, 4]);
+  const out = new Float32Array(3 * 4);
+  copyRows(d, rows, out);
+  const expected = Float32Array.from([...pixels.slice(12, 16), ...pixels.slice(0, 4), ...pixels.slice(16, 20)].map((v) => v / 255));
+  assert.deepEqual(Array.from(out), Array.from(expected), 'the same float32 values a float copy would hold');
+  const sub = subset(d, rows);
+  assert.ok(sub.x instanceof Uint8Array);
+  assert.deepEqual(Array.from(floatRows(sub, 0, 3)), Array.from(out));
+  assert.deepEqual(valueRange(d), { lo: 0, hi: Math.fround(Math.max(...pixels) / 255), finite: true });
+  // Fixed binarization through loadData on the same bytes: every value ends at 0 or 1.
+  const cfg = resolveExperiment({ name: 'b', data: { source: 'idx', path: file, binarize: 'fixed', validationSplit: 0.2, testSplit: 0.2 }, model: { likelihood: 'bernoulli' } });
+  const s = loadData(cfg, dir);
+  for (const split of [s.train, s.validation, s.test]) for (const v of floatRows(split, 0, split.n)) assert.ok(v === 0 || v === 1);
+});
+
+test('the data-size guard counts 8-bit data as bytes: a uint8 IDX that fits is loaded, the same as float32 is refused', () => {
+  const dir = tmpDir('guard');
+  // 60,000 x 28 x 28 announced by the headers (the guard reads only the header, gzipped or not).
+  const header = (type: number) => {
+    const b = Buffer.alloc(16);
+    b[2] = type;
+    b[3] = 3;
+    b.writeUInt32BE(60000, 4);
+    b.writeUInt32BE(28, 8);
+    b.writeUInt32BE(28, 12);
+    return b;
+  };
+  const u8 = path.join(dir, 'u8.idx.gz');
+  fs.writeFileSync(u8, zlib.gzipSync(Buffer.concat([header(0x08), Buffer.alloc(60000 * 784, 7)])));
+  const f32 = path.join(dir, 'f32.idx');
+  fs.writeFileSync(f32, Buffer.concat([header(0x0d), Buffer.alloc(1000)]));
+  const cfg = (p: string) => resolveExperiment({ name: 'g', data: { source: 'idx', path: p }, model: { likelihood: 'gaussian' } });
+  assert.equal(estimateDataBytes(cfg(u8), u8)!.bytes, 60000 * 784);
+  assert.equal(estimateDataBytes(cfg(f32), f32)!.bytes, 60000 * 784 * 4);
+  // A machine of 200 MB allows 120 MB of data: 47 MB of bytes fit, 188 MB of float32 do not.
+  const small = 200 * 1024 ** 2;
+  assert.doesNotThrow(() => checkDataMemory(cfg(u8), u8, small));
+  assert.throws(() => checkDataMemory(cfg(f32), f32, small), (e: Error) => e instanceof DataError && /f32\.idx .*in memory it needs about 179 MiB/.test(e.message));
+});
+
+test('splits are views of one reordered copy: permuting in place equals gathering, for bytes, floats, labels and factors', () => {
+  const shapes = generateShapes(37, 8, 3);
+  const bytes = { ...shapes, x: Uint8Array.from(shapes.x, (v) => Math.round(v * 255)) };
+  for (const d of [shapes, bytes]) {
+    for (const seed of [1, 2, 3]) {
+      const order = permutation(d.n, seed);
+      const gathered = subset(d, order);
+      const copy = subset(d, range(0, d.n));
+      permuteRowsInPlace(copy, order);
+      assert.deepEqual(Array.from(copy.x), Array.from(gathered.x));
+      assert.deepEqual(Array.from(copy.labels!), Array.from(gathered.labels!));
+      assert.deepEqual(Array.from(copy.factors!), Array.from(gathered.factors!));
+      const v = rowView(copy, 5, 9);
+      assert.equal(v.n, 4);
+      assert.deepEqual(Array.from(v.labels!), Array.from(gathered.labels!.subarray(5, 9)));
+      assert.equal(v.x.buffer, copy.x.buffer, 'a view, not a copy');
+    }
+  }
 });

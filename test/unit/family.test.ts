@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { resolveExperiment } from '../../src/core/config';
 import type { EngineEvent } from '../../src/core/protocol';
-import { loadData } from '../../src/engine/data';
+import { floatRows, loadData } from '../../src/engine/data';
 import { loadMnist } from '../../src/engine/data/mnist';
 import { evaluateRun } from '../../src/engine/evalRun';
 import { principalAnglesDegrees, topPrincipalComponents } from '../../src/engine/linalg';
@@ -81,7 +81,7 @@ test('linear-ae: the decoder spans the top-k PCA subspace (principal angles unde
   );
   const { model, data } = await loadRunModel(out.runDir);
   assert.ok(model instanceof LinearAutoencoder);
-  const train2d = Array.from({ length: data.train.n }, (_, i) => Array.from(data.train.x.subarray(i * dim, (i + 1) * dim)));
+  const train2d = Array.from({ length: data.train.n }, (_, i) => Array.from(floatRows(data.train, i, i + 1)));
   const pcs = topPrincipalComponents(train2d, rank);
   const angles = principalAnglesDegrees(await model.decoderDirections(), pcs);
   model.dispose();
@@ -111,7 +111,7 @@ test('denoising-ae: corruption is applied only in training, and the model remove
   // New holes (another seed than any training batch) are filled in: the output is much closer to the clean digit.
   const n = 200;
   const { model, data } = await loadRunModel(out.runDir);
-  const clean = data.test.x.subarray(0, n * 784);
+  const clean = floatRows(data.test, 0, n);
   const noisy = corrupt(Float32Array.from(clean), 'mask', 0.5, 99);
   const mse = (a: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + (v - clean[i]) ** 2, 0) / n;
   const denoised = mse(tf.tidy(() => model.reconstruct(tf.tensor(noisy, [n, 28, 28, 1])).dataSync()));
@@ -173,7 +173,9 @@ test('cvae: samples generated for class c are recognised as class c far more oft
   // A small code (2 dimensions) leaves the class to the label, as Kingma et al. (2014) show for M2-style models.
   const { out } = await train({ name: 'cvae', data: { source: 'mnist' }, model: { kind: 'cvae', latentDim: 2, encoder: { hidden: [400] } }, training: { epochs: 4, batchSize: 100, seed: 5 }, logging: { metricsEvery: 50 } });
   // A nearest-centroid classifier fitted on the real training digits (about 80% accurate on real test digits).
-  const { train: real, test: realTest } = loadMnist();
+  const mnist = loadMnist();
+  const real = { ...mnist.train, x: floatRows(mnist.train, 0, mnist.train.n) };
+  const realTest = { ...mnist.test, x: floatRows(mnist.test, 0, mnist.test.n) };
   const centroids = Array.from({ length: 10 }, () => new Float64Array(784));
   const counts = new Array(10).fill(0);
   for (let i = 0; i < real.n; i++) {
@@ -215,7 +217,7 @@ test('importance-weighted bounds on a trained VAE: L_k >= ELBO, non-decreasing f
   const { model, data } = await loadRunModel(out.runDir);
   assert.ok(model instanceof Vae);
   const n = 100;
-  const x = tf.tensor(data.test.x.subarray(0, n * 784), [n, 28, 28, 1]);
+  const x = tf.tensor(floatRows(data.test, 0, n), [n, 28, 28, 1]);
   const posterior = model.posterior(x);
   const opts = { target: x, posterior, decode: (z: tf.Tensor2D) => model.decode(z), logLik: model.logLik };
   const mean = (t: tf.Tensor) => t.mean().dataSync()[0];
@@ -259,7 +261,7 @@ test('aae: training moves the codes toward the prior (MMD to prior samples decre
   const { data } = { data: loadData(config, '.') };
   const probe = createModel(config, data.train.shape);
   const n = 500;
-  const plainMmd = tf.tidy(() => mmdSquared(model.encodeMean(tf.tensor(data.validation.x.subarray(0, n * 784), [n, 28, 28, 1])), probe.samplePrior(n, 1)).dataSync()[0]);
+  const plainMmd = tf.tidy(() => mmdSquared(model.encodeMean(tf.tensor(floatRows(data.validation, 0, n), [n, 28, 28, 1])), probe.samplePrior(n, 1)).dataSync()[0]);
   model.dispose();
   probe.dispose();
   assert.ok(mmd[mmd.length - 1] < plainMmd / 2, `MMD^2 to the prior: aae ${mmd[mmd.length - 1].toFixed(3)}, plain autoencoder ${plainMmd.toFixed(3)}`);

@@ -150,7 +150,7 @@ test('a data set too large for memory is refused up front, with an estimate, bef
   const r = spawnSync(process.execPath, [CLI, 'train', file, '--out', path.join(dir, 'runs')], { cwd: REPO, encoding: 'utf8', timeout: 60000, env: { ...process.env, VAE_LAB_TOTAL_MEMORY: String(4 * 1024 ** 3) } });
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, /^vae-lab: \/data\/options\/count: 1,000,000 images of 64 x 64: is too large for this machine: as float32 data it needs about 15\.3 GiB, and VAE Lab allows a run's data 60 % of the 4\.0 GiB of memory \(2\.4 GiB\)/);
+  assert.match(r.stderr, /^vae-lab: \/data\/options\/count: 1,000,000 images of 64 x 64: is too large for this machine: in memory it needs about 15\.3 GiB, and VAE Lab allows a run's data 60 % of the 4\.0 GiB of memory \(2\.4 GiB\)/);
   assert.ok(Date.now() - t0 < 20000, 'refused before generating 16 GB');
   assert.ok(!fs.existsSync(path.join(dir, 'runs')), 'no run folder');
 });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveExperiment } from '../../src/core/config';
 import type { EngineEvent } from '../../src/core/protocol';
 import { readMetrics, readRunRecord, runFiles } from '../../src/core/runFolder';
-import { loadData } from '../../src/engine/data';
+import { floatRows, loadData } from '../../src/engine/data';
 import { evaluateSplit } from '../../src/engine/evaluate';
 import { evaluateRun } from '../../src/engine/evalRun';
 import { loadLayersModelFromDir } from '../../src/engine/modelIO';
@@ -143,7 +143,7 @@ test('a run folder is complete and its final model loads with tf.loadLayersModel
   const meta = JSON.parse(fs.readFileSync(path.join(out.runDir, 'model', 'vae-lab.json'), 'utf8'));
   assert.deepEqual(meta.encoderOutputs, ['z_mean', 'z_log_var']);
   const { model, data } = await loadRunModel(out.runDir);
-  const x = tf.tensor(data.test.x.subarray(0, 5 * 784), [5, 28, 28, 1]);
+  const x = tf.tensor(floatRows(data.test, 0, 5), [5, 28, 28, 1]);
   const mean = (encoder.predict(x) as tf.Tensor[])[0];
   const viaFiles = tf.sigmoid(decoder.predict(mean) as tf.Tensor).dataSync();
   const viaModel = model.reconstruct(x).dataSync();
@@ -255,7 +255,7 @@ test('the latent explorer data: codes of the test set, labels, pixels and a deco
   assert.deepEqual(y.shape, [1, 28, 28, 1]);
   // The codes are the model's posterior means of the test images.
   const { model, data } = await loadRunModel(out.runDir);
-  const mu = model.encodeMean(tf.tensor(data.test.x.subarray(0, 784), [1, 28, 28, 1])).dataSync();
+  const mu = model.encodeMean(tf.tensor(floatRows(data.test, 0, 1), [1, 28, 28, 1])).dataSync();
   mu.forEach((v, i) => assert.ok(Math.abs(v - meta.means[0][i]) < 1e-5));
   model.dispose();
 });

@@ -24,21 +24,58 @@ function readBytes(file: string): Buffer {
   return buf;
 }
 
+// ------------------------------------------------------------------------------------------------ numeric arrays
+
+/** The element types of IDX and NPY files. */
+type NumberKind = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'int64' | 'float32' | 'float64';
+export type NumberArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+const KIND_SIZE: Record<NumberKind, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, int64: 8, float32: 4, float64: 8 };
+
+/**
+ * `count` values of `kind` at `offset` of buf. Bytes are a view of buf (no copy); wider types are read once through a
+ * DataView in the file's byte order into a typed array (int64 becomes float64).
+ */
+function readNumbers(buf: Buffer, offset: number, count: number, kind: NumberKind, littleEndian: boolean): NumberArray {
+  const at = buf.byteOffset + offset;
+  if (kind === 'uint8') return new Uint8Array(buf.buffer, at, count);
+  if (kind === 'int8') return new Int8Array(buf.buffer, at, count);
+  const view = new DataView(buf.buffer, at, count * KIND_SIZE[kind]);
+  const read = <T extends NumberArray>(out: T, get: (o: number) => number, size: number): T => {
+    for (let i = 0; i < count; i++) out[i] = get(i * size);
+    return out;
+  };
+  switch (kind) {
+    case 'uint16': return read(new Uint16Array(count), (o) => view.getUint16(o, littleEndian), 2);
+    case 'int16': return read(new Int16Array(count), (o) => view.getInt16(o, littleEndian), 2);
+    case 'uint32': return read(new Uint32Array(count), (o) => view.getUint32(o, littleEndian), 4);
+    case 'int32': return read(new Int32Array(count), (o) => view.getInt32(o, littleEndian), 4);
+    case 'int64': return read(new Float64Array(count), (o) => Number(view.getBigInt64(o, littleEndian)), 8);
+    case 'float32': return read(new Float32Array(count), (o) => view.getFloat32(o, littleEndian), 4);
+    case 'float64': return read(new Float64Array(count), (o) => view.getFloat64(o, littleEndian), 8);
+  }
+}
+
+/**
+ * Example values from a file's numbers: 8-bit unsigned data with the default scale keeps its bytes (converted to
+ * byte / 255 per batch, see dataset.ts); anything else becomes float32 value / scale.
+ */
+function exampleValues(values: NumberArray, scale: number | undefined): Float32Array | Uint8Array {
+  if (values instanceof Uint8Array && (scale === undefined || scale === 255)) return values;
+  const s = scale ?? (values instanceof Uint8Array ? 255 : 1);
+  const x = new Float32Array(values.length);
+  for (let i = 0; i < x.length; i++) x[i] = values[i] / s;
+  return x;
+}
+
 // ---------------------------------------------------------------------------------------------------------- IDX
 
-const IDX_TYPES: Record<number, { name: string; size: number; read: (b: Buffer, o: number) => number }> = {
-  0x08: { name: 'uint8', size: 1, read: (b, o) => b.readUInt8(o) },
-  0x09: { name: 'int8', size: 1, read: (b, o) => b.readInt8(o) },
-  0x0b: { name: 'int16', size: 2, read: (b, o) => b.readInt16BE(o) },
-  0x0c: { name: 'int32', size: 4, read: (b, o) => b.readInt32BE(o) },
-  0x0d: { name: 'float32', size: 4, read: (b, o) => b.readFloatBE(o) },
-  0x0e: { name: 'float64', size: 8, read: (b, o) => b.readDoubleBE(o) },
-};
+const IDX_TYPES: Record<number, NumberKind> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
 
 export interface IdxArray {
   dims: number[];
-  type: string;
-  values: Float64Array;
+  type: NumberKind;
+  values: NumberArray;
 }
 
 export function readIdx(file: string): IdxArray {
@@ -56,14 +93,12 @@ export function readIdx(file: string): IdxArray {
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(buf.readUInt32BE(4 + 4 * i));
   const count = dims.reduce((a, b) => a * b, 1);
-  const need = header + count * t.size;
+  const need = header + count * KIND_SIZE[t];
   if (buf.length < need) {
-    throw new DataError(file, `is truncated: its header promises ${dims.join(' x ')} ${t.name} values (${need} bytes) but the file has ${buf.length} bytes.`);
+    throw new DataError(file, `is truncated: its header promises ${dims.join(' x ')} ${t} values (${need} bytes) but the file has ${buf.length} bytes.`);
   }
   if (buf.length > need) throw new DataError(file, `has ${buf.length - need} unexpected bytes after its ${dims.join(' x ')} values.`);
-  const values = new Float64Array(count);
-  for (let i = 0; i < count; i++) values[i] = t.read(buf, header + i * t.size);
-  return { dims, type: t.name, values };
+  return { dims, type: t, values: readNumbers(buf, header, count, t, false) };
 }
 
 export function loadIdx(file: string, labelsFile: string | undefined, scale: number | undefined): Dataset {
@@ -71,10 +106,7 @@ export function loadIdx(file: string, labelsFile: string | undefined, scale: num
   if (img.dims.length < 2) throw new DataError(file, `has shape [${img.dims.join(', ')}]; images need at least 2 dimensions (count, features).`);
   const n = img.dims[0];
   const shape = img.dims.length === 2 ? [img.dims[1]] : img.dims.length === 3 ? [img.dims[1], img.dims[2], 1] : img.dims.slice(1);
-  const s = scale ?? (img.type === 'uint8' ? 255 : 1);
-  const x = new Float32Array(img.values.length);
-  for (let i = 0; i < x.length; i++) x[i] = img.values[i] / s;
-  const d: Dataset = { x, n, shape };
+  const d: Dataset = { x: exampleValues(img.values, scale), n, shape };
   if (labelsFile) d.labels = loadLabels(labelsFile, readIdx(labelsFile), n);
   return d;
 }
@@ -93,23 +125,23 @@ function loadLabels(file: string, arr: { dims: number[]; values: ArrayLike<numbe
 
 // ---------------------------------------------------------------------------------------------------------- NPY
 
-const NPY_TYPES: Record<string, { size: number; read: (b: Buffer, o: number) => number; integer: boolean }> = {
-  '<f4': { size: 4, read: (b, o) => b.readFloatLE(o), integer: false },
-  '<f8': { size: 8, read: (b, o) => b.readDoubleLE(o), integer: false },
-  '|u1': { size: 1, read: (b, o) => b.readUInt8(o), integer: true },
-  '|i1': { size: 1, read: (b, o) => b.readInt8(o), integer: true },
-  '|b1': { size: 1, read: (b, o) => b.readUInt8(o), integer: true },
-  '<u2': { size: 2, read: (b, o) => b.readUInt16LE(o), integer: true },
-  '<i2': { size: 2, read: (b, o) => b.readInt16LE(o), integer: true },
-  '<i4': { size: 4, read: (b, o) => b.readInt32LE(o), integer: true },
-  '<u4': { size: 4, read: (b, o) => b.readUInt32LE(o), integer: true },
-  '<i8': { size: 8, read: (b, o) => Number(b.readBigInt64LE(o)), integer: true },
+const NPY_TYPES: Record<string, { kind: NumberKind; integer: boolean }> = {
+  '<f4': { kind: 'float32', integer: false },
+  '<f8': { kind: 'float64', integer: false },
+  '|u1': { kind: 'uint8', integer: true },
+  '|i1': { kind: 'int8', integer: true },
+  '|b1': { kind: 'uint8', integer: true },
+  '<u2': { kind: 'uint16', integer: true },
+  '<i2': { kind: 'int16', integer: true },
+  '<i4': { kind: 'int32', integer: true },
+  '<u4': { kind: 'uint32', integer: true },
+  '<i8': { kind: 'int64', integer: true },
 };
 
 export interface NpyArray {
   dims: number[];
   dtype: string;
-  values: Float64Array;
+  values: NumberArray;
 }
 
 export function readNpy(file: string): NpyArray {
@@ -147,11 +179,10 @@ export function readNpy(file: string): NpyArray {
   if (dims.some((v) => !Number.isInteger(v) || v < 0)) throw new DataError(file, `has an invalid shape (${shapeText}).`);
   const count = dims.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
-  const need = dataStart + count * t.size;
-  if (buf.length < need) throw new DataError(file, `is truncated: shape (${dims.join(', ')}) needs ${count * t.size} data bytes, the file has ${buf.length - dataStart}.`);
-  const values = new Float64Array(count);
-  for (let i = 0; i < count; i++) values[i] = t.read(buf, dataStart + i * t.size);
-  return { dims, dtype: descr, values };
+  const size = KIND_SIZE[t.kind];
+  const need = dataStart + count * size;
+  if (buf.length < need) throw new DataError(file, `is truncated: shape (${dims.join(', ')}) needs ${count * size} data bytes, the file has ${buf.length - dataStart}.`);
+  return { dims, dtype: descr, values: readNumbers(buf, dataStart, count, t.kind, true) };
 }
 
 function exampleShapeFor(file: string, featureCount: number, shape: number[] | undefined, field: string): number[] {
@@ -170,10 +201,8 @@ export function loadNpy(file: string, labelsFile: string | undefined, scale: num
   const per = arr.dims.slice(1).reduce((a, b) => a * b, 1);
   const natural = arr.dims.length === 2 ? undefined : arr.dims.length === 3 ? [arr.dims[1], arr.dims[2], 1] : arr.dims.slice(1);
   const exShape = exampleShapeFor(file, per, shape ?? natural, '/data/options/shape');
-  const s = scale ?? (arr.dtype === '|u1' ? 255 : 1);
-  const x = new Float32Array(arr.values.length);
-  for (let i = 0; i < x.length; i++) x[i] = arr.values[i] / s;
-  const d: Dataset = { x, n, shape: exShape };
+  // Booleans are 0 / 1 already: their bytes are not divided by 255.
+  const d: Dataset = { x: exampleValues(arr.values, scale ?? (arr.dtype === '|b1' ? 1 : undefined)), n, shape: exShape };
   if (labelsFile) {
     const lab = readNpy(labelsFile);
     if (!NPY_TYPES[lab.dtype].integer) throw new DataError(labelsFile, `labels must have an integer dtype, found ${lab.dtype}.`);
@@ -296,9 +325,13 @@ export function loadPngDir(dir: string, size: number, channels: 1 | 3): Dataset 
     for (const f of listPngs(dir)) files.push({ file: path.join(dir, f), label: -1 });
   }
   if (files.length === 0) throw new DataError(dir, 'contains no .png images (directly or in one subfolder per class).');
+  // PNG pixels are 8-bit: the resampled values are kept as bytes too (rounded; at most 1/510 off).
   const dim = size * size * channels;
-  const x = new Float32Array(files.length * dim);
-  files.forEach((f, i) => x.set(decodePng(f.file, size, channels), i * dim));
+  const x = new Uint8Array(files.length * dim);
+  files.forEach((f, i) => {
+    const v = decodePng(f.file, size, channels);
+    for (let k = 0; k < dim; k++) x[i * dim + k] = Math.round(255 * v[k]);
+  });
   const d: Dataset = { x, n: files.length, shape: [size, size, channels] };
   if (classDirs.length > 0) {
     d.labels = Int32Array.from(files.map((f) => f.label));

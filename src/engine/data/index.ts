@@ -3,7 +3,7 @@ import * as path from 'path';
 import type { DataConfig, ExperimentConfig } from '../../core/config';
 import { checkDataMemory } from '../memory';
 import { mixSeed, permutation, Stream } from '../rng';
-import { DataError, Dataset, range, SplitData, subset } from './dataset';
+import { BYTE_VALUES, DataError, Dataset, permuteRowsInPlace, rowView, SplitData, valueRange } from './dataset';
 import { isCatalogSource } from './catalog';
 import { loadCatalogDataset } from './datasets';
 import { loadCsv, loadIdx, loadNpy, loadPngDir } from './files';
@@ -45,6 +45,11 @@ function splitSizes(n: number, frac: number): number {
   return frac > 0 ? Math.max(1, Math.round(n * frac)) : 0;
 }
 
+/**
+ * The train / validation / test splits of an experiment's data. The loaded examples are reordered in place and the
+ * splits are views of them (one copy of the data in memory, not two); the result is the same as gathering each split
+ * from the loaded order.
+ */
 export function loadData(config: ExperimentConfig, baseDir: string): SplitData {
   const d = config.data;
   let pool: Dataset;
@@ -54,10 +59,11 @@ export function loadData(config: ExperimentConfig, baseDir: string): SplitData {
   if (d.source === 'mnist') {
     const m = loadMnist();
     origin = `mnist (${m.cacheFile})`;
-    pool = limit ? subset(m.train, range(0, Math.min(limit, m.train.n))) : m.train;
-    test = limit ? subset(m.test, range(0, Math.min(m.test.n, Math.ceil(limit / 4)))) : m.test;
+    pool = limit ? rowView(m.train, 0, Math.min(limit, m.train.n)) : m.train;
+    test = limit ? rowView(m.test, 0, Math.min(m.test.n, Math.ceil(limit / 4))) : m.test;
   } else if (isCatalogSource(d.source)) {
     // A downloaded data set (vae-lab data get): the official train file is the pool, t10k the test set.
+    checkDataMemory(config);
     const c = loadCatalogDataset(d.source, limit);
     origin = `${d.source} (${c.dir})`;
     pool = c.train;
@@ -68,17 +74,17 @@ export function loadData(config: ExperimentConfig, baseDir: string): SplitData {
     origin = loaded.origin;
     const all = loaded.all;
     if (all.n < 4) throw new DataError(origin, `has ${all.n} examples; at least 4 are needed to split into train, validation and test.`);
-    const order = permutation(all.n, mixSeed(d.splitSeed, Stream.split));
+    permuteRowsInPlace(all, permutation(all.n, mixSeed(d.splitSeed, Stream.split)));
     const used = limit ? Math.min(limit, all.n) : all.n;
     const nTest = splitSizes(used, d.testSplit);
-    test = subset(all, order.subarray(0, nTest));
-    pool = subset(all, order.subarray(nTest, used));
+    test = rowView(all, 0, nTest);
+    pool = rowView(all, nTest, used);
   }
-  const poolOrder = permutation(pool.n, mixSeed(d.splitSeed, Stream.split, 1));
   const nVal = splitSizes(pool.n, d.validationSplit);
   if (pool.n - nVal < 1) throw new DataError(origin, 'has too few examples left for training after the validation and test splits.');
-  const validation = subset(pool, poolOrder.subarray(0, nVal));
-  const train = subset(pool, poolOrder.subarray(nVal));
+  permuteRowsInPlace(pool, permutation(pool.n, mixSeed(d.splitSeed, Stream.split, 1)));
+  const validation = rowView(pool, 0, nVal);
+  const train = rowView(pool, nVal, pool.n);
   const splits: SplitData = { train, validation, test, origin };
   checkData(config, splits);
   if (d.binarize === 'fixed') for (const s of [train, validation, test]) binarizeFixed(s);
@@ -92,27 +98,20 @@ function checkData(config: ExperimentConfig, s: SplitData): void {
     const which = m.encoder.type === 'conv' ? 'encoder' : 'decoder';
     throw new DataError(s.origin, `gives vectors of shape [${s.train.shape.join(', ')}], but /model/${which}/type "conv" needs images (set /data/options/shape to [height, width, channels] or use "mlp").`);
   }
+  const ranges = [s.train, s.validation, s.test].map(valueRange);
+  if (ranges.some((r) => !r.finite)) throw new DataError(s.origin, 'contains NaN or infinite values.');
   if (m.likelihood === 'bernoulli' || config.data.binarize !== 'none') {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const split of [s.train, s.validation, s.test]) {
-      for (const v of split.x) {
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-    }
+    const lo = Math.min(...ranges.map((r) => r.lo));
+    const hi = Math.max(...ranges.map((r) => r.hi));
     if (lo < 0 || hi > 1) {
       const field = m.likelihood === 'bernoulli' ? '/model/likelihood "bernoulli"' : '/data/binarize';
       throw new DataError(s.origin, `values range from ${lo} to ${hi}, but ${field} needs data in [0, 1] (set /data/options/scale, or use a Gaussian likelihood).`);
     }
   }
-  for (const split of [s.train, s.validation, s.test]) {
-    for (const v of split.x) {
-      if (!Number.isFinite(v)) throw new DataError(s.origin, 'contains NaN or infinite values.');
-    }
-  }
 }
 
 function binarizeFixed(d: Dataset): void {
-  for (let i = 0; i < d.x.length; i++) d.x[i] = d.x[i] >= 0.5 ? 1 : 0;
+  const x = d.x;
+  if (x instanceof Uint8Array) for (let i = 0; i < x.length; i++) x[i] = BYTE_VALUES[x[i]] >= 0.5 ? 255 : 0;
+  else for (let i = 0; i < x.length; i++) x[i] = x[i] >= 0.5 ? 1 : 0;
 }

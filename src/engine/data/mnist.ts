@@ -72,9 +72,7 @@ function parseCache(buf: Buffer, file: string): { train: Dataset; test: Dataset 
   }
   const make = (start: number, end: number): Dataset => {
     const count = end - start;
-    const x = new Float32Array(count * PIXELS);
-    const px = buf.subarray(HEADER + start * PIXELS, HEADER + end * PIXELS);
-    for (let i = 0; i < x.length; i++) x[i] = px[i] / 255;
+    const x = new Uint8Array(buf.subarray(HEADER + start * PIXELS, HEADER + end * PIXELS));
     const labels = new Int32Array(count);
     for (let i = 0; i < count; i++) labels[i] = buf[HEADER + n * PIXELS + start + i];
     return { x, n: count, shape: [28, 28, 1], labels, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };

@@ -5,6 +5,9 @@ import { bernoulliLogLik, gaussianLogLik, LogLikelihood } from '../objectives/li
 import { countParameters } from './networks';
 import { Optimizer } from '../optimizers';
 
+/** How many validation examples extraImages receives (the most any kind draws: the aae's code scatter). */
+export const EXTRA_IMAGE_EXAMPLES = 1000;
+
 export interface StepContext {
   /** Global training step (0-based); evaluation passes the current step. */
   step: number;
@@ -123,7 +126,10 @@ export abstract class AutoencoderModel {
    */
   trainStep?(x: tf.Tensor, target: tf.Tensor, ctx: StepContext, optimizers: OptimizerGroup[], lr: number, clipNorm: number): Record<string, tf.Scalar>;
 
-  /** Extra images a model kind shows (denoising triples, samples per class, ...), written at each image epoch. */
+  /**
+   * Extra images a model kind shows (denoising triples, samples per class, ...), written at each image epoch. Gets the
+   * first EXTRA_IMAGE_EXAMPLES validation examples (or all, when fewer) as floats.
+   */
   extraImages?(validation: { x: Float32Array; n: number; labels?: Int32Array }, seed: number): Promise<{ title: string; name: string; png: Buffer }[]>;
 
   trainableVariables(): tf.Variable[] {

@@ -3,16 +3,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { test } from 'node:test';
+import { PNG } from 'pngjs';
 import { resolveExperiment } from '../../src/core/config';
+import { EXPLORER_FILES } from '../../src/core/explorer';
 import { copyRows, DataError, floatRows, loadData, permuteRowsInPlace, range, rowView, subset, valueRange } from '../../src/engine/data';
-import { permutation } from '../../src/engine/rng';
+import { permutation, Rng } from '../../src/engine/rng';
+import { prepareExplorer } from '../../src/engine/explorerData';
+import { startRun } from '../../src/engine/trainer';
 import { checkDataMemory, estimateDataBytes } from '../../src/engine/memory';
 import { loadCsv, loadIdx, loadNpy, loadPngDir } from '../../src/engine/data/files';
 import { loadMnist } from '../../src/engine/data/mnist';
 import { generateShapes } from '../../src/engine/data/shapes';
 import { generateToy2d } from '../../src/engine/data/toy2d';
 import { idxBytes, npyBytes, pngBytes } from '../corpus/badInput';
-import { tmpDir } from './helpers';
+import { collectingHooks, tmpDir, useWasm, writeJson } from './helpers';
 
 // ------------------------------------------------------------------------------------------------ file writers
 
@@ -331,4 +335,51 @@ test('splits are views of one reordered copy: permuting in place equals gatherin
       assert.equal(v.x.buffer, copy.x.buffer, 'a view, not a copy');
     }
   }
+});
+
+test('an RGB PNG folder trains a conv VAE: bytes in memory, colour in the image grids and in the explorer data', async () => {
+  await useWasm();
+  const dir = tmpDir('rgb');
+  // Two classes of 28 x 28 images: a red and a blue half, split at a random column, with the red half left or right.
+  const rng = new Rng(7);
+  for (const cls of ['red-left', 'blue-left']) {
+    fs.mkdirSync(path.join(dir, 'imgs', cls), { recursive: true });
+    for (let i = 0; i < 48; i++) {
+      const cut = 6 + rng.int(17);
+      const red: [number, number, number] = [230, 30, 20];
+      const blue: [number, number, number] = [20, 40, 220];
+      const png = pngBytes(28, 28, (x) => ((x < cut) === (cls === 'red-left') ? red : blue));
+      fs.writeFileSync(path.join(dir, 'imgs', cls, `${i}.png`), png);
+    }
+  }
+  const file = writeJson(path.join(dir, 'rgb.vae.json'), {
+    name: 'rgb',
+    backend: 'wasm',
+    data: { source: 'png-dir', path: 'imgs', options: { imageSize: 28, channels: 3 } },
+    model: { kind: 'vae', latentDim: 4, encoder: { type: 'conv', filters: [8, 16], kernelSize: 3, stride: 2, hidden: [32] }, likelihood: 'bernoulli' },
+    training: { epochs: 2, batchSize: 16, seed: 3 },
+    logging: { metricsEvery: 2, imagesEvery: 1 },
+  });
+  const split = loadData(resolveExperiment(JSON.parse(fs.readFileSync(file, 'utf8'))), dir);
+  assert.ok(split.train.x instanceof Uint8Array);
+  assert.deepEqual(split.train.shape, [28, 28, 3]);
+  const hooks = collectingHooks();
+  const out = await startRun({ experimentFile: file, runsRoot: path.join(dir, 'runs') }, hooks);
+  assert.equal(out.status, 'completed');
+  const epochs = hooks.events.filter((e) => e.type === 'epoch') as { validation?: { loss: number } }[];
+  assert.ok(epochs[1].validation!.loss < epochs[0].validation!.loss, 'the validation loss falls');
+  // The reconstructions grid is in colour: its input rows hold pure red and blue pixels.
+  const grid = PNG.sync.read(fs.readFileSync(path.join(out.runDir, 'images', 'reconstructions-epoch-002.png')));
+  let reds = 0;
+  let blues = 0;
+  for (let i = 0; i < grid.width * grid.height; i++) {
+    const [r, g, b] = grid.data.subarray(i * 4, i * 4 + 3);
+    if (r > 200 && g < 60 && b < 60) reds++;
+    if (b > 200 && r < 60 && g < 80) blues++;
+  }
+  assert.ok(reds > 100 && blues > 100, `red ${reds} and blue ${blues} pixels in the grid`);
+  const meta = await prepareExplorer(out.runDir);
+  assert.deepEqual(meta.exampleShape, [28, 28, 3]);
+  const pixels = fs.readFileSync(path.join(out.runDir, EXPLORER_FILES.dir, EXPLORER_FILES.images));
+  assert.equal(pixels.length, meta.n * 28 * 28 * 3);
 });

@@ -66,6 +66,34 @@ export interface EvalSplitMetrics extends TermMetrics {
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
 
 /** Result of evaluating a run on its test set (also written to eval.json). */
+/** `vae-lab eval --exact`: quadrature on a grid per example, means over `examples` test examples (nats). */
+export interface ExactEvaluation {
+  examples: number;
+  /** Mean log p(x) by quadrature. */
+  logPx: number;
+  /** Mean ELBO: E_q[log p(x|z)] on the grid minus the closed-form KL(q || p(z)). */
+  elbo: number;
+  /** Mean log p(x) - ELBO. */
+  gap: number;
+  /** Mean KL(q(z|x) || p(z|x)) summed on the grid (equals the gap up to quadrature error). */
+  klPosterior: number;
+  /** Mean IWAE bound L_k for each k (k = 1 is a one-sample ELBO estimate). */
+  iwae: Record<string, number>;
+  /** Per example, in test-set order: log p(x), ELBO, gap. */
+  perExample: { logPx: number[]; elbo: number[]; gap: number[] };
+  /** How the grids were chosen, and their sizes. */
+  grid: {
+    rule: string;
+    cellsMin: number[];
+    cellsMax: number[];
+    /** Largest share of posterior mass found in a grid's outermost ring of cells. */
+    maxEdgeMass: number;
+    /** Largest |gap - KL(q || p(z|x))| over the examples: the quadrature's own consistency check. */
+    maxIdentityError: number;
+  };
+  seconds: number;
+}
+
 export interface EvalResult {
   runId: string;
   experiment: string;
@@ -80,6 +108,8 @@ export interface EvalResult {
   logLikelihood?: { k: number; examples: number; mean: number; stderr: number };
   /** Mutual Information Gap of the codes against the ground-truth factors (data with factors, e.g. shapes). */
   mig?: number;
+  /** Exact log p(x) by quadrature (`vae-lab eval --exact`, latentDim 1 or 2). */
+  exact?: ExactEvaluation;
   backend: string;
   time: string;
 }

@@ -22,7 +22,7 @@ Usage:
   vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|webgpu|tensorflow|wasm|cpu] [--out DIR] [--json]
   vae-lab resume <run folder> [--backend B] [--json]
   vae-lab validate <file.vae.json>...
-  vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S]
+  vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S] [--exact [--exact-examples N]]
 ${SWEEP_USAGE}
 ${BACKEND_USAGE}
 ${DATA_USAGE}
@@ -35,11 +35,14 @@ sweep.json there lists them with their status, final metrics, rate and distortio
 --json prints every engine event as one JSON line instead of the progress bar.
 eval: test ELBO with L samples, importance-sampled log p(x) with K samples (default 1000, 0 skips it) on the first
 N test examples (default 500), reconstruction error, active units, KL per dimension, MIG when the data has factors.
+--exact (VAEs with latentDim 1 or 2): log p(x) by quadrature on a grid fitted to each example, the ELBO, their gap,
+KL(q(z|x) || p(z|x)) on the grid, and IWAE bounds for k = 1, 5, 50, 5000, on N test examples (default 100).
 backend: which backends run here (auto picks the first available of webgpu on a real GPU, tensorflow, wasm);
 install puts Dawn's WebGPU runtime or tfjs-node into the backends folder ($VAE_LAB_BACKENDS_DIR, default ~/.vae-lab/backends), by download or, on Linux x86-64
 without TensorFlow's host, built from the tensorflow-cpu wheel (--from-wheel; auto tries both).
-data: the full-size data sets experiments name as "source" (mnist-60k, fashion-mnist, kmnist); get downloads one into
-the data folder ($VAE_LAB_DATA_DIR, default ~/.vae-lab/datasets/<name>/) and checks the published MD5s; --mirror URL
+data: the full-size data sets experiments name as "source" (mnist-60k, fashion-mnist, kmnist, cifar10, emnist-balanced,
+emnist-letters); get downloads one into the data folder ($VAE_LAB_DATA_DIR, default ~/.vae-lab/datasets/<name>/),
+checks the published MD5s and extracts the archive of cifar10 and the EMNIST sets; --mirror URL
 (or $VAE_LAB_DATA_MIRROR) fetches the same file names from another base URL.
 Exit codes: 0 success, 1 training failed, 2 invalid input, 130 cancelled (Ctrl-C).`;
 
@@ -260,7 +263,9 @@ export async function main(argv: string[]): Promise<number> {
         const seedFlag = args.flags.get('--seed');
         const seed = seedFlag === undefined ? undefined : Number(seedFlag);
         if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${seedFlag}".`);
-        const result = await evaluateRun(dir, { samples, k, llExamples: positiveInt('--ll-examples', args.flags.get('--ll-examples')), seed });
+        const exactExamples = positiveInt('--exact-examples', args.flags.get('--exact-examples'));
+        if (exactExamples !== undefined && !args.switches.has('--exact')) throw new UsageError('--exact-examples goes with --exact.');
+        const result = await evaluateRun(dir, { samples, k, llExamples: positiveInt('--ll-examples', args.flags.get('--ll-examples')), seed, exact: args.switches.has('--exact'), exactExamples });
         process.stdout.write(evalTable(result, dir) + '\n');
         process.stdout.write(`Written: ${path.join(dir, 'eval.json')}\n`);
         return EXIT.ok;

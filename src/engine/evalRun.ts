@@ -2,7 +2,8 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { VARIATIONAL_KINDS } from '../core/config';
-import type { EvalResult } from '../core/protocol';
+import type { EvalResult, ExactEvaluation } from '../core/protocol';
+import { UsageError } from './cliArgs';
 import { runFiles, writeJsonAtomic } from '../core/runFolder';
 import { activeBackend } from './backends/index';
 import { Dataset } from './data';
@@ -10,6 +11,7 @@ import { batchLabels, batchTensor, evaluateSplit } from './evaluate';
 import { mutualInformationGap } from './mig';
 import { AutoencoderModel } from './models';
 import { Vae } from './models/vae';
+import { EXACT_GRID_RULE, ExactExample, exactExample } from './objectives/exact';
 import { estimateLogLikelihood } from './objectives/importance';
 import { mixSeed, Stream } from './rng';
 import { binarizeOnce, loadRunModel } from './trainer';
@@ -25,13 +27,23 @@ export interface EvalOptions {
   llExamples?: number;
   /** Seed of the evaluation's samples (default: derived from the run's seed); vary it to see the estimates' spread. */
   seed?: number;
+  /** Exact log p(x) by quadrature (latentDim 1 or 2). */
+  exact?: boolean;
+  /** Test examples for the exact evaluation (default 100). */
+  exactExamples?: number;
 }
+
+/** The k of the IWAE bounds reported next to the exact log p(x). */
+export const EXACT_IWAE_KS = [1, 5, 50, 5000];
 
 export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promise<EvalResult> {
   const { record, config, model, data } = await loadRunModel(runDir, (c) => {
     if (opts.samples !== undefined && VARIATIONAL_KINDS.includes(c.model.kind)) c.objective.samples = opts.samples;
   });
   try {
+    if (opts.exact && (!(model instanceof Vae) || model.latentDim > 2)) {
+      throw new UsageError(`--exact needs a VAE (vae, beta-vae, cvae or iwae) with latentDim 1 or 2; this run is a ${config.model.kind} with latentDim ${config.model.latentDim}.`);
+    }
     const seed = opts.seed ?? mixSeed(config.training.seed, Stream.evaluation, 1);
     const test = config.data.binarize === 'dynamic' ? binarizeOnce(data.test, mixSeed(config.training.seed, Stream.binarize, -2)) : data.test;
     // klWeight 1: the reported loss is the negative ELBO (for deterministic models, their loss).
@@ -52,6 +64,7 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
     };
     const k = opts.k ?? 1000;
     if (model instanceof Vae && k > 0) result.logLikelihood = await logLikelihood(model, test, k, Math.min(test.n, opts.llExamples ?? 500), seed);
+    if (opts.exact && model instanceof Vae) result.exact = await exactEvaluation(model, test, Math.min(test.n, opts.exactExamples ?? 100), seed);
     if (test.factors && test.factorNames) {
       const codes = await codesOf(model, test);
       const nf = test.factorNames.length;
@@ -114,6 +127,75 @@ async function logLikelihood(model: Vae, d: Dataset, k: number, examples: number
   return { k, examples: values.length, mean, stderr: Math.sqrt(variance / values.length) };
 }
 
+/**
+ * log p(x) by quadrature for the first n test examples (objectives/exact.ts), with the IWAE bounds for EXACT_IWAE_KS
+ * on the same examples.
+ */
+export async function exactEvaluation(model: Vae, d: Dataset, n: number, seed: number): Promise<ExactEvaluation> {
+  const t0 = Date.now();
+  const results: ExactExample[] = [];
+  for (let i = 0; i < n; i++) results.push(await exactForExample(model, d, i));
+  const iwae: Record<string, number> = {};
+  for (const k of EXACT_IWAE_KS) {
+    const values: number[] = [];
+    const bs = 10;
+    for (let start = 0; start < n; start += bs) {
+      const end = Math.min(n, start + bs);
+      const x = batchTensor(d, start, end);
+      const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
+      const posterior = model.posterior(x, labels);
+      const decode = (z: tf.Tensor2D) => model.decode(z, labels ? tf.tile(labels, [z.shape[0] / labels.shape[0], 1]) : undefined);
+      values.push(...(await estimateLogLikelihood({ target: x, posterior, decode, logLik: model.logLik }, k, mixSeed(seed, k, start), Math.max(1, Math.floor(2000 / (end - start))))));
+      tf.dispose([x, labels, posterior.mean, posterior.logVar]);
+    }
+    iwae[String(k)] = mean(values);
+  }
+  const cells = results.map((r) => r.grid.cells);
+  return {
+    examples: n,
+    logPx: mean(results.map((r) => r.logPx)),
+    elbo: mean(results.map((r) => r.elbo)),
+    gap: mean(results.map((r) => r.gap)),
+    klPosterior: mean(results.map((r) => r.klPosterior)),
+    iwae,
+    perExample: { logPx: results.map((r) => r.logPx), elbo: results.map((r) => r.elbo), gap: results.map((r) => r.gap) },
+    grid: {
+      rule: EXACT_GRID_RULE,
+      cellsMin: cells[0].map((_, j) => Math.min(...cells.map((c) => c[j]))),
+      cellsMax: cells[0].map((_, j) => Math.max(...cells.map((c) => c[j]))),
+      maxEdgeMass: Math.max(...results.map((r) => r.grid.edgeMass)),
+      maxIdentityError: Math.max(...results.map((r) => Math.abs(r.gap - r.klPosterior))),
+    },
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/** The quadrature for test example i of d (also what the theory panel asks for one clicked example). */
+export async function exactForExample(model: Vae, d: Dataset, i: number): Promise<ExactExample> {
+  const x = batchTensor(d, i, i + 1);
+  const labels = model.conditional ? batchLabels(d, i, i + 1, model.numClasses) : undefined;
+  const post = tf.tidy(() => model.posterior(x, labels));
+  const [mu, logVar] = await Promise.all([post.mean.data(), post.logVar.data()]);
+  tf.dispose([post.mean, post.logVar]);
+  try {
+    return await exactExample({
+      mean: mu,
+      logVar,
+      logLikelihood: (z) => {
+        const m = z.shape[0];
+        const target = tf.tile(x, [m, ...x.shape.slice(1).map(() => 1)]);
+        return model.logLik(target, model.decode(z, labels ? tf.tile(labels, [m, 1]) : undefined)) as tf.Tensor1D;
+      },
+    });
+  } finally {
+    tf.dispose([x, labels]);
+  }
+}
+
+function mean(v: number[]): number {
+  return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+}
+
 export function evalTable(r: EvalResult, runDir: string): string {
   const m = r.metrics;
   const rows: [string, string][] = [
@@ -134,6 +216,15 @@ export function evalTable(r: EvalResult, runDir: string): string {
   rows.push(['reconstruction squared error per example', r.reconstructionMse.toFixed(3)]);
   if (m.activeUnits !== undefined) rows.push(['active units (Var E[z_d] > 0.01)', `${m.activeUnits} of ${m.activity?.length ?? '?'}`]);
   if (r.mig !== undefined) rows.push(['Mutual Information Gap (factors)', r.mig.toFixed(3)]);
+  if (r.exact) {
+    const e = r.exact;
+    rows.push([`exact (quadrature, ${e.examples} examples): log p(x)`, e.logPx.toFixed(3)]);
+    rows.push(['  ELBO (E_q[log p(x|z)] on the grid - KL)', e.elbo.toFixed(3)]);
+    rows.push(['  gap log p(x) - ELBO', e.gap.toFixed(3)]);
+    rows.push(['  KL(q(z|x) || p(z|x)) on the grid', e.klPosterior.toFixed(3)]);
+    rows.push(['  IWAE bounds', Object.entries(e.iwae).map(([k, v]) => `k=${k}: ${v.toFixed(3)}`).join(', ')]);
+    rows.push(['  grid cells per dimension', `${e.grid.cellsMin.join(' x ')} to ${e.grid.cellsMax.join(' x ')} (largest edge mass ${e.grid.maxEdgeMass.toExponential(1)})`]);
+  }
   if (m.klPerDim) rows.push(['KL per dimension', m.klPerDim.map((v) => v.toFixed(2)).join(' ')]);
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

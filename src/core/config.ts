@@ -7,7 +7,7 @@ import type { SweepSpec } from './sweep';
 
 export const experimentSchema: object = schemaJson;
 
-export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
+export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'cifar10' | 'emnist-balanced' | 'emnist-letters' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
 export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'cvae' | 'iwae' | 'aae';
 
@@ -171,6 +171,9 @@ const OPTIONS_BY_SOURCE: Record<DataSource, (keyof DataOptions)[]> = {
   'mnist-60k': ['limit'],
   'fashion-mnist': ['limit'],
   kmnist: ['limit'],
+  cifar10: ['limit'],
+  'emnist-balanced': ['limit'],
+  'emnist-letters': ['limit'],
   shapes: ['limit', 'count', 'imageSize', 'seed'],
   toy2d: ['limit', 'count', 'dataset', 'noise', 'seed'],
   idx: ['limit', 'scale'],

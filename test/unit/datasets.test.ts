@@ -245,7 +245,7 @@ test('data list shows fashion-mnist cached, the others not downloaded', async (t
   assert.equal(r.code, 0, r.stderr);
   const listed = JSON.parse(r.stdout) as { dataDir: string; datasets: { name: string; cached: boolean; folder: string; license: string }[] };
   assert.equal(listed.dataDir, cache);
-  assert.deepEqual(listed.datasets.map((d) => [d.name, d.cached, d.license]), [['mnist-60k', false, 'CC BY-SA 3.0'], ['fashion-mnist', true, 'MIT'], ['kmnist', false, 'CC BY-SA 4.0']]);
+  assert.deepEqual(listed.datasets.map((d) => [d.name, d.cached, d.license]), [['mnist-60k', false, 'CC BY-SA 3.0'], ['fashion-mnist', true, 'MIT'], ['kmnist', false, 'CC BY-SA 4.0'], ['cifar10', false, 'not stated'], ['emnist-balanced', false, 'not stated'], ['emnist-letters', false, 'not stated']]);
   assert.equal(listed.datasets[1].folder, dataDir);
   const text = await cli(['data', 'list', '--dir', cache]);
   assert.match(text.stdout, new RegExp(`^fashion-mnist +31 MB +MIT +cached in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
@@ -292,7 +292,7 @@ test('training without the files fails at once, in one line, before anything is 
 
 test('data: bad input is one line with exit code 2', async () => {
   const cases: [string[], RegExp][] = [
-    [['data', 'get', 'nope'], /^vae-lab: data get takes mnist-60k, fashion-mnist, kmnist, got "nope" \(see vae-lab data list\)\.$/],
+    [['data', 'get', 'nope'], /^vae-lab: data get takes mnist-60k, fashion-mnist, kmnist, cifar10, emnist-balanced, emnist-letters, got "nope" \(see vae-lab data list\)\.$/],
     [['data', 'get', 'kmnist', '--mirror', 'ftp://example.org/'], /^vae-lab: --mirror must be an http or https URL, got "ftp:\/\/example\.org\/"\.$/],
     [['data', 'list', 'extra'], /^vae-lab: unexpected argument "extra"/],
   ];

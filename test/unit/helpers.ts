@@ -7,6 +7,8 @@ import type { BackendChoice } from '../../src/core/config';
 import type { EngineEvent } from '../../src/core/protocol';
 import { readMetrics } from '../../src/core/runFolder';
 import { startRun, type EngineHooks } from '../../src/engine/trainer';
+import { catalogEntry, dataRoot, isCatalogSource } from '../../src/engine/data/catalog';
+import { cachedFiles } from '../../src/engine/data/datasets';
 
 /** The repository root (tests are compiled to out/test/unit/). */
 export const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -72,4 +74,15 @@ export function resumableExperiment(dir: string): string {
     training: { epochs: 2, batchSize: 64, seed: 5 },
     logging: { metricsEvery: 2 },
   });
+}
+
+/**
+ * For tests that train every example: the data options to use for an example whose source is a catalog data set
+ * (`limit`), or why it is skipped (one line) when that data set is not in the data folder ($VAE_LAB_DATA_DIR).
+ */
+export function catalogExample(source: string, limit: number): { options: { limit: number } } | { skip: string } | undefined {
+  const entry = isCatalogSource(source) ? catalogEntry(source) : undefined;
+  if (!entry) return undefined;
+  if (cachedFiles(entry).every((f) => f.ok)) return { options: { limit } };
+  return { skip: `${source} is not in the data folder ${dataRoot()} (vae-lab data get ${source})` };
 }

@@ -16,7 +16,7 @@ import { evaluateRun } from '../../src/engine/evalRun';
 import { prepareExplorer } from '../../src/engine/explorerData';
 import { loadLayersModelFromDir } from '../../src/engine/modelIO';
 import { resumeRun } from '../../src/engine/trainer';
-import { REPO, collectingHooks, resumableExperiment, runMetrics, tmpDir, trainOn, writeJson } from './helpers';
+import { REPO, collectingHooks, resumableExperiment, runMetrics, tmpDir, trainOn, writeJson, catalogExample } from './helpers';
 
 const installed = findTfjsNode();
 const skip = installed ? false : `tensorflow backend not installed: ${notInstalledReason()}`;
@@ -100,11 +100,17 @@ test('on tensorflow, cancel and resume give exactly the metrics and weights of a
   assert.deepEqual(wa, wb);
 });
 
-test('every example trains one short epoch on tensorflow, evaluates, and exports the explorer', { skip }, async () => {
+test('every example trains one short epoch on tensorflow, evaluates, and exports the explorer', { skip }, async (t) => {
   const examples = path.join(REPO, 'examples');
   for (const f of fs.readdirSync(examples).filter((n) => n.endsWith('.vae.json'))) {
     const doc = JSON.parse(fs.readFileSync(path.join(examples, f), 'utf8'));
-    if (doc.data.source === 'mnist') doc.data = { ...doc.data, options: { limit: 600 } };
+    const catalog = catalogExample(doc.data.source, 600);
+    if (catalog && 'skip' in catalog) {
+      t.diagnostic(`${f} skipped: ${catalog.skip}`);
+      continue;
+    }
+    if (catalog) doc.data = { ...doc.data, options: catalog.options };
+    else if (doc.data.source === 'mnist') doc.data = { ...doc.data, options: { limit: 600 } };
     else doc.data = { ...doc.data, options: { ...doc.data.options, count: 600 } };
     doc.training = { ...doc.training, epochs: 1 };
     delete doc.$schema;

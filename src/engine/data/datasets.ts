@@ -7,9 +7,21 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { CatalogEntry, CatalogFile, FileRole, catalogEntry, dataRoot, datasetDir, placeByHand } from './catalog';
 import { DataError, Dataset } from './dataset';
+import { loadArchiveDataset } from './archiveSets';
+import { cachedMembers } from './extract';
 
-/** Which files of an entry are in the folder (present with the published size, when it is known). */
-export function cachedFiles(entry: CatalogEntry, root = dataRoot()): { file: CatalogFile; path: string; ok: boolean }[] {
+/**
+ * Which files of an entry are cached: for idx-gz entries the downloaded files (present with the published size, when
+ * it is known); for archive entries the extracted files (present with the exact size the catalog gives), not the
+ * archive, which may be deleted once extracted.
+ */
+export function cachedFiles(entry: CatalogEntry, root = dataRoot()): { name: string; path: string; ok: boolean }[] {
+  if (entry.format !== 'idx-gz') return cachedMembers(entry, root).map((c) => ({ name: c.member.name, path: c.path, ok: c.ok }));
+  return idxFiles(entry, root).map((c) => ({ name: c.file.name, path: c.path, ok: c.ok }));
+}
+
+/** The four files of an idx-gz entry in its folder, and whether each has the published size (when known). */
+function idxFiles(entry: CatalogEntry, root: string): { file: CatalogFile; path: string; ok: boolean }[] {
   const dir = datasetDir(entry.name, root);
   return entry.files.map((file) => {
     const p = path.join(dir, file.name);
@@ -52,8 +64,8 @@ function split(entry: CatalogEntry, files: Record<FileRole, string>, which: 'tra
   const images = idxPayload(files[imgRole], readVerified(entry, byRole(imgRole), files[imgRole]), 3, total, inner);
   const labelBytes = idxPayload(files[labRole], readVerified(entry, byRole(labRole), files[labRole]), 1, total, 1);
   const n = limit ? Math.min(limit, total) : total;
-  const x = new Float32Array(n * inner);
-  for (let i = 0; i < x.length; i++) x[i] = images[i] / 255;
+  // The bytes themselves (a view of the decompressed file; a copy when only some are used): converted per batch.
+  const x = n === total ? new Uint8Array(images.buffer, images.byteOffset, n * inner) : new Uint8Array(images.subarray(0, n * inner));
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) labels[i] = labelBytes[i];
   return { x, n, shape: [h, w, c], labels, classNames: [...entry.classNames] };
@@ -63,10 +75,13 @@ function split(entry: CatalogEntry, files: Record<FileRole, string>, which: 'tra
  * The pool (official train file) and test set (t10k) of a catalog data set. With `limit`, the first `limit` training
  * examples and the first ceil(limit / 4) test examples, as the bundled `mnist` source does.
  */
-export function loadCatalogDataset(name: string, limit: number | undefined, root = dataRoot()): { train: Dataset; test: Dataset; dir: string } {
-  const entry = catalogEntry(name);
+export function loadCatalogDataset(source: string | CatalogEntry, limit: number | undefined, root = dataRoot()): { train: Dataset; test: Dataset; dir: string } {
+  const entry = typeof source === 'string' ? catalogEntry(source) : source;
+  const name = typeof source === 'string' ? source : source.name;
   if (!entry || !entry.supported) throw new DataError(name, 'is not a data set VAE Lab can download yet.');
-  const cached = cachedFiles(entry, root);
+  // CIFAR-10 and EMNIST come as one archive, extracted by data get into plain files (archiveSets.ts reads them).
+  if (entry.format !== 'idx-gz') return loadArchiveDataset(entry, limit, root);
+  const cached = idxFiles(entry, root);
   const dir = datasetDir(entry.name, root);
   for (const c of cached) {
     const size = fs.statSync(c.path, { throwIfNoEntry: false })?.size;

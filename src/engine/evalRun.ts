@@ -7,12 +7,13 @@ import { UsageError } from './cliArgs';
 import { runFiles, writeJsonAtomic } from '../core/runFolder';
 import { activeBackend } from './backends/index';
 import { Dataset } from './data';
-import { batchLabels, batchTensor, evaluateSplit } from './evaluate';
+import { batchLabels, batchTensor, evaluateSplit, exactForExample } from './evaluate';
 import { mutualInformationGap } from './mig';
 import { AutoencoderModel } from './models';
 import { Vae } from './models/vae';
-import { EXACT_GRID_RULE, ExactExample, exactExample } from './objectives/exact';
+import { EXACT_GRID_RULE, ExactExample } from './objectives/exact';
 import { estimateLogLikelihood } from './objectives/importance';
+import { repeatRows } from './objectives/likelihood';
 import { mixSeed, Stream } from './rng';
 import { binarizeOnce, loadRunModel } from './trainer';
 
@@ -114,7 +115,7 @@ async function logLikelihood(model: Vae, d: Dataset, k: number, examples: number
     const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
     const posterior = model.posterior(x, labels);
     const ll = await estimateLogLikelihood(
-      { target: x, posterior, decode: (z) => model.decode(z, labels ? tf.tile(labels, [z.shape[0] / labels.shape[0], 1]) : undefined), logLik: model.logLik },
+      { target: x, posterior, decode: (z) => model.decode(z, labels ? (repeatRows(labels, z.shape[0] / labels.shape[0]) as tf.Tensor2D) : undefined), logLik: model.logLik },
       k,
       mixSeed(seed, i),
       Math.max(1, Math.floor(2000 / (end - start))),
@@ -144,7 +145,7 @@ export async function exactEvaluation(model: Vae, d: Dataset, n: number, seed: n
       const x = batchTensor(d, start, end);
       const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
       const posterior = model.posterior(x, labels);
-      const decode = (z: tf.Tensor2D) => model.decode(z, labels ? tf.tile(labels, [z.shape[0] / labels.shape[0], 1]) : undefined);
+      const decode = (z: tf.Tensor2D) => model.decode(z, labels ? (repeatRows(labels, z.shape[0] / labels.shape[0]) as tf.Tensor2D) : undefined);
       values.push(...(await estimateLogLikelihood({ target: x, posterior, decode, logLik: model.logLik }, k, mixSeed(seed, k, start), Math.max(1, Math.floor(2000 / (end - start))))));
       tf.dispose([x, labels, posterior.mean, posterior.logVar]);
     }
@@ -168,28 +169,6 @@ export async function exactEvaluation(model: Vae, d: Dataset, n: number, seed: n
     },
     seconds: (Date.now() - t0) / 1000,
   };
-}
-
-/** The quadrature for test example i of d (also what the theory panel asks for one clicked example). */
-export async function exactForExample(model: Vae, d: Dataset, i: number): Promise<ExactExample> {
-  const x = batchTensor(d, i, i + 1);
-  const labels = model.conditional ? batchLabels(d, i, i + 1, model.numClasses) : undefined;
-  const post = tf.tidy(() => model.posterior(x, labels));
-  const [mu, logVar] = await Promise.all([post.mean.data(), post.logVar.data()]);
-  tf.dispose([post.mean, post.logVar]);
-  try {
-    return await exactExample({
-      mean: mu,
-      logVar,
-      logLikelihood: (z) => {
-        const m = z.shape[0];
-        const target = tf.tile(x, [m, ...x.shape.slice(1).map(() => 1)]);
-        return model.logLik(target, model.decode(z, labels ? tf.tile(labels, [m, 1]) : undefined)) as tf.Tensor1D;
-      },
-    });
-  } finally {
-    tf.dispose([x, labels]);
-  }
 }
 
 function mean(v: number[]): number {

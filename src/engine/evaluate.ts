@@ -3,6 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { ACTIVE_UNIT_THRESHOLD, EvalSplitMetrics } from '../core/protocol';
 import { Dataset, floatRows } from './data';
 import { AutoencoderModel } from './models';
+import type { Vae } from './models/vae';
+import { ExactExample, exactExample, ExactSettings } from './objectives/exact';
+import { repeatRows } from './objectives/likelihood';
 import { mixSeed, Stream } from './rng';
 
 export interface SumsSnapshot {
@@ -119,4 +122,28 @@ export async function evaluateSplit(model: AutoencoderModel, d: Dataset, o: Eval
   out.activity = mean.map((m, k) => Math.max(0, meanSq[k] - m * m));
   out.activeUnits = out.activity.filter((a) => a > ACTIVE_UNIT_THRESHOLD).length;
   return out;
+}
+
+/**
+ * Exact log p(x), ELBO and gap by quadrature (objectives/exact.ts) for example i of d: `vae-lab eval --exact`, the
+ * gap recorded per epoch for models with 1-D or 2-D codes, and the theory lab's posterior view.
+ */
+export async function exactForExample(model: Vae, d: Dataset, i: number, settings?: ExactSettings): Promise<ExactExample> {
+  const x = batchTensor(d, i, i + 1);
+  const labels = model.conditional ? batchLabels(d, i, i + 1, model.numClasses) : undefined;
+  const post = tf.tidy(() => model.posterior(x, labels));
+  const [mu, logVar] = await Promise.all([post.mean.data(), post.logVar.data()]);
+  tf.dispose([post.mean, post.logVar]);
+  try {
+    return await exactExample({
+      mean: mu,
+      logVar,
+      logLikelihood: (z) => {
+        const m = z.shape[0];
+        return model.logLik(repeatRows(x, m), model.decode(z, labels ? (repeatRows(labels, m) as tf.Tensor2D) : undefined));
+      },
+    }, settings);
+  } finally {
+    tf.dispose([x, labels]);
+  }
 }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig, ModelKind } from '../../core/config';
 import { elbo, ElboTerms, klWeightedLoss } from '../objectives/elbo';
+import { repeatRows } from '../objectives/likelihood';
 import { AutoencoderModel, BatchTerms, StepContext } from './base';
 import { buildDecoder, encoderTrunk, head, Seeds } from './networks';
 
@@ -40,7 +41,7 @@ export class Vae extends AutoencoderModel {
     return elbo({
       target,
       posterior: this.posterior(x, ctx.labels),
-      decode: (z) => this.decode(z, ctx.labels && samples > 1 ? tf.tile(ctx.labels, [samples, 1]) : ctx.labels),
+      decode: (z) => this.decode(z, ctx.labels ? (repeatRows(ctx.labels, samples) as tf.Tensor2D) : undefined),
       logLik: this.logLik,
       samples,
       seed: ctx.seed,

@@ -7,7 +7,7 @@
 // the pixels of an example and over latent dimensions; the batch mean is taken by the caller.
 import * as tf from '@tensorflow/tfjs';
 import { gaussianKlPerDim } from './kl';
-import { LogLikelihood } from './likelihood';
+import { LogLikelihood, repeatRows } from './likelihood';
 
 export interface GaussianPosterior {
   mean: tf.Tensor2D;
@@ -52,7 +52,7 @@ export function elbo(o: ElboOptions): ElboTerms {
     // [L, B, D] -> [L*B, D]: one decoder pass for all samples.
     const z = reparameterize(mean.expandDims(0), logVar.expandDims(0), eps).reshape([L * b, d]) as tf.Tensor2D;
     const out = o.decode(z);
-    const target = L === 1 ? o.target : tf.tile(o.target.reshape([1, b, -1]), [L, 1, 1]).reshape([L * b, -1]);
+    const target = L === 1 ? o.target : repeatRows(o.target.reshape([b, -1]), L);
     const logLik = o.logLik(target, out); // [L*B]
     const recon = L === 1 ? tf.neg(logLik) : tf.neg(logLik.reshape([L, b]).mean(0));
     const klPerDim = gaussianKlPerDim(mean, logVar);

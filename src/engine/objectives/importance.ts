@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ElboOptions } from './elbo';
 import { reparameterize } from './elbo';
+import { repeatRows } from './likelihood';
 import { logNormal, logStandardNormal } from './kl';
 
 /** The ELBO's options, with `samples` the number k of importance samples. */
@@ -19,7 +20,7 @@ export function logImportanceWeights(o: ImportanceOptions): tf.Tensor2D {
     const eps = tf.randomNormal([k, b, d], 0, 1, 'float32', o.seed);
     const z3 = reparameterize(mean.expandDims(0), logVar.expandDims(0), eps); // [k, B, D]
     const z = z3.reshape([k * b, d]) as tf.Tensor2D;
-    const target = tf.tile(o.target.reshape([1, b, -1]), [k, 1, 1]).reshape([k * b, -1]);
+    const target = repeatRows(o.target.reshape([b, -1]), k);
     const logPxz = o.logLik(target, o.decode(z)).reshape([k, b]);
     const logPz = logStandardNormal(z3); // [k, B]
     const logQ = logNormal(z3, mean.expandDims(0), logVar.expandDims(0)); // [k, B]

@@ -3,6 +3,20 @@ import * as tf from '@tensorflow/tfjs';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
+/**
+ * k copies of t one after the other along the first axis ([k * B, ...]): the values of tf.tile(t, [k, 1, ...]), or t
+ * itself when k is 1. Written as a broadcasting add, because the wasm backend's Tile kernel is slow: 174 ms against
+ * 12 ms for 10 copies of a [100, 784] batch, and 745 ms against 30 ms for 4,096 copies of one example (measured on
+ * 2 cores). Only for data (targets, labels): it is not meant to carry gradients.
+ */
+export function repeatRows(t: tf.Tensor, k: number): tf.Tensor {
+  if (k === 1) return t;
+  return tf.tidy(() => {
+    const [b, ...rest] = t.shape;
+    return tf.zeros([k, 1, ...rest.map(() => 1)]).add(t.reshape([1, b, ...rest])).reshape([k * b, ...rest]);
+  });
+}
+
 /** Flatten [B, ...] to [B, D]. */
 export function flat(t: tf.Tensor): tf.Tensor2D {
   return t.reshape([t.shape[0], -1]);

@@ -66,6 +66,14 @@ export interface EvalSplitMetrics extends TermMetrics {
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
 
 /** Result of evaluating a run on its test set (also written to eval.json). */
+/** Recorded at each epoch for VAEs with 1-D or 2-D codes: means over the first `examples` validation examples. */
+export interface EpochExact {
+  examples: number;
+  logPx: number;
+  elbo: number;
+  gap: number;
+}
+
 /** `vae-lab eval --exact`: quadrature on a grid per example, means over `examples` test examples (nats). */
 export interface ExactEvaluation {
   examples: number;
@@ -147,6 +155,8 @@ export type EngineEvent =
       seconds: number;
       train: TermMetrics;
       validation: EvalSplitMetrics;
+      /** VAEs with 1-D or 2-D codes: exact log p(x), ELBO and gap on fixed validation examples (nats). */
+      exact?: EpochExact;
       beta?: number;
       lr: number;
     }

@@ -5,16 +5,18 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, ExperimentConfig } from '../core/config';
 import { ConfigError, formatIssue, resolveExperiment } from '../core/config';
-import type { BackendInfo, EngineEvent, EvalSplitMetrics, RunStatus, TermMetrics } from '../core/protocol';
+import type { BackendInfo, EngineEvent, EpochExact, EvalSplitMetrics, RunStatus, TermMetrics } from '../core/protocol';
 import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { initBackend } from './backends/index';
 import { BYTE_VALUES, copyRows, Dataset, ExampleValues, exampleSize, floatRows, loadData, numClasses, SplitData, subset, range } from './data';
-import { batchLabels, batchTensor, evaluateSplit, MetricSums, SumsSnapshot } from './evaluate';
+import { batchLabels, batchTensor, evaluateSplit, exactForExample, MetricSums, SumsSnapshot } from './evaluate';
 import { loadExperimentFile } from './experiment';
 import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
 import { AutoencoderModel, createModel, OptimizerGroup } from './models';
 import { EXTRA_IMAGE_EXAMPLES, readAfterTidy } from './models/base';
+import { Vae } from './models/vae';
+import type { ExactExample } from './objectives/exact';
 import { checkModelMemory } from './memory';
 import { profiledStep, profileFromEnvironment } from './profiler';
 import { mixSeed, permutation, Rng, Stream } from './rng';
@@ -350,6 +352,7 @@ class TrainingSession {
         this.checkFinite(trainMetrics);
         const validation = await this.validate();
         this.checkFinite(validation as Record<string, number>);
+        const exact = await this.trackExact();
         this.lastValidation = validation;
         const seconds = (Date.now() - epochStart) / 1000;
         this.epochSeconds.push(seconds);
@@ -363,6 +366,7 @@ class TrainingSession {
           seconds,
           train: trainMetrics as TermMetrics,
           validation,
+          exact,
           beta: this.model.hasKl ? this.klWeight(this.step - 1) : undefined,
           lr: this.lr(),
         });
@@ -426,6 +430,20 @@ class TrainingSession {
         throw new Error(`diverged at step ${this.step}: ${k} is ${v}. The last good checkpoint is kept; lower the learning rate or set training.gradClipNorm.`);
       }
     }
+  }
+
+  /**
+   * For a VAE with 1-D or 2-D codes: log p(x) by quadrature, the ELBO and their gap, averaged over the first
+   * EXACT_TRACK_EXAMPLES validation examples (the same ones every epoch), for the gap-per-epoch curve. Deterministic
+   * (no sampling), so a resumed run records the same values.
+   */
+  private async trackExact(): Promise<EpochExact | undefined> {
+    if (!(this.model instanceof Vae) || this.model.latentDim > 2 || this.validation.n === 0) return undefined;
+    const n = Math.min(EXACT_TRACK_EXAMPLES, this.validation.n);
+    const rows: ExactExample[] = [];
+    for (let i = 0; i < n; i++) rows.push(await exactForExample(this.model, this.validation, i, EXACT_TRACK_SETTINGS));
+    const avg = (f: (r: ExactExample) => number) => rows.reduce((a, r) => a + f(r), 0) / n;
+    return { examples: n, logPx: avg((r) => r.logPx), elbo: avg((r) => r.elbo), gap: avg((r) => r.gap) };
   }
 
   private validate(): Promise<EvalSplitMetrics> {
@@ -633,6 +651,15 @@ class TrainingSession {
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** Validation examples whose exact log p(x) and ELBO gap are recorded each epoch (VAEs with 1-D or 2-D codes). */
+export const EXACT_TRACK_EXAMPLES = 4;
+/**
+ * A lighter grid than vae-lab eval --exact's: cells up to one standard deviation wide (the midpoint rule's relative
+ * error for a Gaussian is then about exp(-2 pi^2), 3e-9) and at most 96 per dimension, so that it costs about a
+ * second an epoch on 2 cores.
+ */
+const EXACT_TRACK_SETTINGS = { coarseCells: 16, minCells: 24, maxCells: 96, cellsPerStd: 1 };
 
 function isSquare(n: number): boolean {
   const r = Math.round(Math.sqrt(n));

@@ -6,10 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { EvalResult } from '../../src/core/protocol';
+import type { EngineEvent, EvalResult } from '../../src/core/protocol';
 import { exactExample, linearGaussianLogPx } from '../../src/engine/objectives/exact';
 import { Rng } from '../../src/engine/rng';
-import { REPO, tmpDir, useWasm, writeJson } from './helpers';
+import { EXACT_TRACK_EXAMPLES, startRun } from '../../src/engine/trainer';
+import { collectingHooks, REPO, tmpDir, useWasm, writeJson } from './helpers';
 
 before(useWasm);
 
@@ -80,7 +81,7 @@ test('vae-lab eval --exact on a 2-D latent model trained on digits: log p(x) agr
     backend: 'wasm',
     data: { source: 'mnist', options: { limit: 3000 } },
     model: { kind: 'iwae', latentDim: 2, encoder: { hidden: [256] }, likelihood: 'bernoulli' },
-    objective: { importanceSamples: 20 },
+    objective: { importanceSamples: 10 },
     training: { epochs: 5, batchSize: 100, seed: 4 },
     logging: { metricsEvery: 10, imagesEvery: 100 },
   });
@@ -88,11 +89,11 @@ test('vae-lab eval --exact on a 2-D latent model trained on digits: log p(x) agr
   assert.equal(train.status, 0, train.stderr);
   const runDir = path.join(dir, 'runs', 'vae2d', fs.readdirSync(path.join(dir, 'runs', 'vae2d'))[0]);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [CLI, 'eval', runDir, '--exact', '--exact-examples', '25', '--k', '0'], { cwd: REPO, encoding: 'utf8', timeout: 600000 });
+  const r = spawnSync(process.execPath, [CLI, 'eval', runDir, '--exact', '--exact-examples', '15', '--k', '0'], { cwd: REPO, encoding: 'utf8', timeout: 600000 });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /exact \(quadrature, 25 examples\): log p\(x\)/);
+  assert.match(r.stdout, /exact \(quadrature, 15 examples\): log p\(x\)/);
   const e = (JSON.parse(fs.readFileSync(path.join(runDir, 'eval.json'), 'utf8')) as EvalResult).exact!;
-  assert.equal(e.examples, 25);
+  assert.equal(e.examples, 15);
   assert.ok(Math.abs(e.logPx - e.iwae['5000']) < 0.05, `quadrature ${e.logPx} vs IWAE k=5000 ${e.iwae['5000']} (${(Date.now() - t0) / 1000} s)`);
   e.perExample.logPx.forEach((lp, i) => assert.ok(e.perExample.elbo[i] <= lp, `example ${i}: ELBO ${e.perExample.elbo[i]} > log p(x) ${lp}`));
   assert.ok(e.grid.maxIdentityError < 0.01, `log p(x) - ELBO vs grid KL(q || p(z|x)): largest difference ${e.grid.maxIdentityError}`);
@@ -109,4 +110,26 @@ test('vae-lab eval --exact on a 2-D latent model trained on digits: log p(x) agr
   const refused = spawnSync(process.execPath, [CLI, 'eval', bigRun, '--exact'], { cwd: REPO, encoding: 'utf8' });
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /--exact needs a VAE .* with latentDim 1 or 2; this run is a vae with latentDim 5/);
+});
+
+test('training a VAE with a 2-D code records log p(x), the ELBO and their gap on fixed validation examples every epoch', async () => {
+  const dir = tmpDir('exact-track');
+  const doc = { name: 'track', backend: 'wasm', data: { source: 'mnist', options: { limit: 1500 } }, model: { kind: 'vae', latentDim: 2, encoder: { hidden: [128] } }, training: { epochs: 3, batchSize: 100, seed: 2 }, logging: { metricsEvery: 10, imagesEvery: 100 } };
+  const epochsOf = async (d: Record<string, unknown>) => {
+    const hooks = collectingHooks();
+    const out = await startRun({ experimentFile: writeJson(path.join(dir, `${String(d.name)}.vae.json`), d), runsRoot: path.join(dir, 'runs') }, hooks);
+    assert.equal(out.status, 'completed');
+    return hooks.events.filter((e): e is Extract<EngineEvent, { type: 'epoch' }> => e.type === 'epoch');
+  };
+  const epochs = await epochsOf(doc);
+  assert.equal(epochs.length, 3);
+  for (const e of epochs) {
+    const x = e.exact!;
+    assert.equal(x.examples, EXACT_TRACK_EXAMPLES);
+    assert.ok(x.gap > 0 && Math.abs(x.logPx - x.elbo - x.gap) < 1e-9, JSON.stringify(x));
+  }
+  assert.ok(epochs[2].exact!.logPx > epochs[0].exact!.logPx, 'log p(x) of the tracked examples rises with training');
+  // Not for larger codes.
+  const wide = await epochsOf({ ...doc, name: 'wide', model: { kind: 'vae', latentDim: 3, encoder: { hidden: [32] } }, training: { epochs: 1, batchSize: 100 } });
+  assert.equal(wide[0].exact, undefined);
 });

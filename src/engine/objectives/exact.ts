@@ -160,6 +160,8 @@ export interface ExactSettings {
   maxCells?: number;
   /** Fewest cells per dimension of the final pass (default 48). */
   minCells?: number;
+  /** Cells per standard deviation of the narrower of p(z|x) and q(z|x) in the final pass (default 2). */
+  cellsPerStd?: number;
 }
 
 /** log p(x), the ELBO, the gap and KL(q || p(z|x)) for one example, on a grid that adapts to it. */
@@ -169,6 +171,7 @@ export async function exactExample(p: ExactProblem, settings: ExactSettings = {}
   const coarse = settings.coarseCells ?? 32;
   const maxCells = settings.maxCells ?? 400;
   const minCells = settings.minCells ?? 48;
+  const cellsPerStd = settings.cellsPerStd ?? 2;
   const qMean = Array.from(p.mean);
   const qLogVar = Array.from(p.logVar);
   const qStd = qLogVar.map((v) => Math.exp(0.5 * v));
@@ -192,7 +195,7 @@ export async function exactExample(p: ExactProblem, settings: ExactSettings = {}
   const postStd = cur.std.map((s, i) => Math.max(s, (hi[i] - lo[i]) / coarse / 2));
   const box = unionBox({ mean: cur.mean, std: postStd }, qMean, qStd, 8, 6);
   const cells = qMean.map((_, i) => {
-    const h = Math.min(postStd[i], qStd[i]) / 2;
+    const h = Math.min(postStd[i], qStd[i]) / cellsPerStd;
     return Math.max(minCells, Math.min(maxCells, Math.ceil((box.hi[i] - box.lo[i]) / h)));
   });
   const fin = await pass(p, box.lo, box.hi, cells);
@@ -227,6 +230,15 @@ export async function exactExample(p: ExactProblem, settings: ExactSettings = {}
     posteriorStd: fin.std,
     grid: { cells, lo: box.lo, hi: box.hi, passes, edgeMass: fin.edgeMass },
   };
+}
+
+/**
+ * The true posterior on a given grid (the theory lab's map): log p(z_c|x) = log p(x, z_c) - log p(x)_grid per cell,
+ * normalised on this grid so that sum_c exp(v_c) * cell volume = 1. Also the grid's own log p(x).
+ */
+export async function posteriorOnGrid(p: ExactProblem, lo: number[], hi: number[], cells: number[]): Promise<{ logDensity: Float64Array; logPx: number }> {
+  const g = await pass(p, lo, hi, cells);
+  return { logDensity: g.logJoint.map((v) => v - g.logPx), logPx: g.logPx };
 }
 
 /** log N(x; b, W W^T + s^2 I) for the linear-Gaussian model x = W z + b + s eps, z ~ N(0, I): the exact answer. */

@@ -117,21 +117,6 @@ function idxLabels(values: number[]): Buffer {
 const balancedLabel = (i: number) => (i * 5) % 47;
 const lettersLabel = (i: number) => (i % 26) + 1; // as in the files: 1..26
 
-const CRC = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-function crc32(b: Buffer): number {
-  let c = -1;
-  for (const x of b) c = CRC[(c ^ x) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
-
 /** A zip (local headers, data, central directory, end record) of the given members, deflated or stored. */
 function zip(members: { name: string; data: Buffer; store?: boolean }[]): Buffer {
   const locals: Buffer[] = [];
@@ -141,7 +126,7 @@ function zip(members: { name: string; data: Buffer; store?: boolean }[]): Buffer
     const name = Buffer.from(m.name, 'utf8');
     const body = m.store ? m.data : zlib.deflateRawSync(m.data);
     const method = m.store ? 0 : 8;
-    const crc = crc32(m.data);
+    const crc = zlib.crc32(m.data); // Node's own CRC-32, independent of the reader's
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);

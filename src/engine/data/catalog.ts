@@ -116,6 +116,27 @@ const DIGITS = '0123456789'.split('');
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');
 const LOWER = 'abcdefghijklmnopqrstuvwxyz'.split('');
 
+/** An EMNIST split: all of them come from NIST's one gzip.zip, kept in <data folder>/emnist/. */
+function emnistEntry(split: string, train: number, test: number, own: Pick<CatalogEntry, 'title' | 'classNames' | 'firstLabel'>): CatalogEntry {
+  return {
+    name: `emnist-${split}`,
+    format: 'emnist-zip',
+    supported: true,
+    train,
+    test,
+    shape: [28, 28, 1],
+    size: '562 MB',
+    license: 'not stated',
+    citation: EMNIST_CITATION,
+    homepage: 'https://www.nist.gov/itl/products-and-services/emnist-dataset',
+    origin: 'https://biometrics.nist.gov/cs_links/EMNIST/',
+    files: [EMNIST_ZIP],
+    archiveDir: 'emnist',
+    members: emnistMembers(split, train, test),
+    ...own,
+  };
+}
+
 export const CATALOG: readonly CatalogEntry[] = [
   {
     name: 'mnist-60k',
@@ -215,46 +236,18 @@ export const CATALOG: readonly CatalogEntry[] = [
     members: cifarMembers([10000, 10000, 10000, 10000, 10000], 10000),
     classNames: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
   },
-  {
-    name: 'emnist-balanced',
+  emnistEntry('balanced', 112800, 18800, {
     title: 'EMNIST Balanced (handwritten digits and letters, 47 classes; one zip with emnist-letters)',
-    format: 'emnist-zip',
-    supported: true,
-    train: 112800,
-    test: 18800,
-    shape: [28, 28, 1],
-    size: '562 MB',
-    license: 'not stated',
-    citation: EMNIST_CITATION,
-    homepage: 'https://www.nist.gov/itl/products-and-services/emnist-dataset',
-    origin: 'https://biometrics.nist.gov/cs_links/EMNIST/',
-    files: [EMNIST_ZIP],
-    archiveDir: 'emnist',
-    members: emnistMembers('balanced', 112800, 18800),
     // torchvision's EMNIST.classes_split_dict['balanced']: digits, upper case, and the 11 lower-case letters whose
     // shape differs from their capital (c, i, j, k, l, m, o, p, s, u, v, w, x, y, z are merged into the capital).
     classNames: [...DIGITS, ...UPPER, ...'abdefghnqrt'.split('')],
-  },
-  {
-    name: 'emnist-letters',
+  }),
+  emnistEntry('letters', 124800, 20800, {
     title: 'EMNIST Letters (handwritten letters, 26 classes; one zip with emnist-balanced)',
-    format: 'emnist-zip',
-    supported: true,
-    train: 124800,
-    test: 20800,
-    shape: [28, 28, 1],
-    size: '562 MB',
-    license: 'not stated',
-    citation: EMNIST_CITATION,
-    homepage: 'https://www.nist.gov/itl/products-and-services/emnist-dataset',
-    origin: 'https://biometrics.nist.gov/cs_links/EMNIST/',
-    files: [EMNIST_ZIP],
-    archiveDir: 'emnist',
-    members: emnistMembers('letters', 124800, 20800),
     // The files label the letters 1..26 (torchvision keeps them, with 'N/A' as class 0); VAE Lab maps them to 0..25.
     classNames: LOWER,
     firstLabel: 1,
-  },
+  }),
 ];
 
 /** Names an experiment can use as data.source and `vae-lab data get` takes. */

@@ -14,8 +14,12 @@
 //   f  peak memory (max RSS) of a training run
 //   g  profile of a training step: time per kernel (VAE_LAB_PROFILE), grouped into matmul, Adam, element-wise
 //   h  a sweep (examples/mnist-beta-sweep.vae.json, 8 runs, 2 slots): wall time against the sum of its runs' times / slots
+//   i  full-size data sets in memory: time to load the cached Fashion-MNIST (60k + 10k), peak RSS of a training run on
+//      it, and of a small conv VAE on a CIFAR-10-sized uint8 IDX file (50,000 x 32x32x3)
+//   j  reference table on the full Fashion-MNIST: the reference VAE 10 epochs through the CLI (test loss of each
+//      epoch's checkpoint by vae-lab eval) next to pytorch/examples' VAE (bench/peer/torch_vae.py --idx) on the same files
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,18 +50,32 @@ const LATENCY_FILE = 'test-artifacts/e2e/latency.json';
 const LATENCY_GOAL_P95_MS = 16;
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const PEER_SCRIPT = path.join(ROOT, 'bench', 'peer', 'torch_vae.py');
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
+/** Parts run without --only: all but (j), which trains 10 epochs on 60,000 images on each side (about 10 minutes). */
+const DEFAULT_PARTS = PARTS.filter((p) => p !== 'j');
 const SWEEP_EXPERIMENT = 'examples/mnist-beta-sweep.vae.json';
 /** The sweep row's target: wall time at most this multiple of (sum of the runs' times) / slots. */
 const SWEEP_GOAL = 1.1;
+/** Part (i)'s targets: load time of the cached Fashion-MNIST, peak RSS of training on it, and on a CIFAR-10-sized set. */
+const DATA_GOALS = { loadSeconds: 1, fashionRssMB: 400, cifarRssMB: 700 };
+/** Part (i)'s CIFAR-10-sized proxy: 50,000 uint8 images of 32x32x3 in one IDX file (no CIFAR files on these machines). */
+const CIFAR_PROXY = { n: 50000, h: 32, w: 32, c: 3 };
+/**
+ * Part (j): the reference VAE holds out as few training images for validation as the engine allows. With
+ * data.validationSplit 0 the engine fails in its per-epoch validation of an empty split, so 1/60,000: one image is
+ * held out, 59,999 are trained on (469 steps per epoch, as PyTorch's 60,000).
+ */
+const REF_VALIDATION_SPLIT = 1 / 60000;
 /** Command lines of jobs that would disturb the timings (other engineers' test suites and training runs). */
 const HEAVY = [/dist\/cli\.js/, /dist\/engine\.js/, /node --test/, /code-server/, /chromium/, /test\/integration\/run\.mjs/, /test\/e2e\/run\.mjs/, /\.vscode-test\//, /torch_vae\.py/];
 
 const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first)
-  --only a,b,...      parts to run (default all): a training throughput per backend (MLP and conv examples),
+  --only a,b,...      parts to run (default a-i; j only when named): a training throughput per backend (MLP and conv examples),
                       b PyTorch peers and ratios, c engine child process vs CLI, d webview latency, e bundle sizes and
                       require time, f peak memory, g kernel profile of a training step,
-                      h an 8-run sweep with 2 slots against the sum of its runs' times
+                      h an 8-run sweep with 2 slots against the sum of its runs' times,
+                      i full data sets in memory: load time, peak RSS of training (Fashion-MNIST, CIFAR-sized),
+                      j full Fashion-MNIST reference table, VAE Lab vs PyTorch (slow; not in the default set: --only j)
   --epochs N          epochs per MLP training run, the first is the warm-up and is excluded (default 6, at least 4)
   --repeat N          independent runs of each training measurement, interleaved (default 3)
   --no-conv           skip the conv example (${CONV_EXPERIMENT}) in a and b
@@ -70,6 +88,8 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
   --python PATH       python with torch for the peer (default: $VAE_LAB_BENCH_PYTHON, /usr/bin/python3, python3)
   --wait-idle[=MIN]   first wait (up to MIN minutes, default 25) until no test suite or training run is running
   --no-write          print only; do not write bench/results/
+  --cifar-steps N     (i) training steps of the CIFAR-sized conv run before it is cancelled (default 40 of 141)
+  --ref-epochs N      (j) epochs of the reference table (default 10)
   --keep-runs         keep the temporary run folders and print where they are
   --help`;
 
@@ -77,7 +97,7 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
 // Options
 
 function parseArgs(argv) {
-  const o = { only: new Set(PARTS), epochs: 6, repeat: 3, conv: true, convEpochs: 4, convCount: 2000, withCpu: false, cpuLimit: 1000, installPeer: false, python: undefined, waitIdle: 0, write: true, keepRuns: false };
+  const o = { only: new Set(DEFAULT_PARTS), cifarSteps: 40, refEpochs: 10, epochs: 6, repeat: 3, conv: true, convEpochs: 4, convCount: 2000, withCpu: false, cpuLimit: 1000, installPeer: false, python: undefined, waitIdle: 0, write: true, keepRuns: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -107,6 +127,8 @@ function parseArgs(argv) {
       case '--wait-idle': o.waitIdle = inline === undefined ? 25 : Number(inline); break;
       case '--no-write': o.write = false; break;
       case '--keep-runs': o.keepRuns = true; break;
+      case '--cifar-steps': o.cifarSteps = int(10); break;
+      case '--ref-epochs': o.refEpochs = int(2); break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: fail(`unknown option ${a}\n${USAGE}`);
     }
@@ -677,6 +699,336 @@ function requireTime(n = 9) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// (i) and (j): full-size data sets
+
+/**
+ * The engine's data code and the tests' Fashion-MNIST helper (test/shared/fashionMnist.ts), bundled from src/ with
+ * esbuild (the options of dist/cli.js) into one CommonJS file the probes require: dist/cli.js exports no loadData.
+ */
+async function buildDataProbe(tmpRoot) {
+  const esbuild = await import('esbuild');
+  const outfile = path.join(tmpRoot, 'data-probe.cjs');
+  await esbuild.build({
+    stdin: {
+      contents: [
+        "export { fashionMnistFiles } from './test/shared/fashionMnist';",
+        "export { loadData } from './src/engine/data';",
+        "export { loadExperimentFile } from './src/engine/experiment';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      sourcefile: 'bench-data-probe.ts',
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    external: ['vscode', 'mnist'],
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/**
+ * A temporary data cache ($VAE_LAB_DATA_DIR) holding fashion-mnist/ as `vae-lab data get` leaves it: the origin's four
+ * .gz files with their published MD5s, rebuilt from Debian's dataset-fashion-mnist by test/shared/fashionMnist.ts
+ * (which installs the package with scripts/setup-datasets.sh when it is missing).
+ */
+function fillFashionCache(probe, dataRoot) {
+  const script = `
+const p = require(process.argv[1]);
+const fs = require('fs'), path = require('path');
+const files = p.fashionMnistFiles(process.argv[3]);
+if (typeof files === 'string') { process.stderr.write(files); process.exit(3); }
+const dir = path.join(process.argv[2], 'fashion-mnist');
+fs.mkdirSync(dir, { recursive: true });
+for (const [name, buf] of files) fs.writeFileSync(path.join(dir, name), buf);
+process.stdout.write(JSON.stringify({ dir, files: [...files].map(([name, b]) => ({ name, bytes: b.length })) }));`;
+  const r = spawnSync(process.execPath, ['-e', script, probe, dataRoot, ROOT], { cwd: ROOT, encoding: 'utf8', timeout: 900000 });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0] };
+  return JSON.parse(r.stdout);
+}
+
+/** loadData of an experiment (with --set assignments) in a fresh Node process: milliseconds, sizes, memory. */
+const LOAD_PROBE = `
+const p = require(process.argv[1]);
+const path = require('path');
+const file = path.resolve(process.argv[2]);
+const config = p.loadExperimentFile(file, { set: JSON.parse(process.argv[3]) });
+const rssBefore = process.memoryUsage().rss;
+const t0 = process.hrtime.bigint();
+const s = p.loadData(config, path.dirname(file));
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+const splits = [s.train, s.validation, s.test];
+process.stdout.write(JSON.stringify({
+  ms, train: s.train.n, validation: s.validation.n, test: s.test.n, shape: s.train.shape,
+  storage: s.train.x.constructor.name, bytesPerValue: s.train.x.BYTES_PER_ELEMENT,
+  dataMiB: splits.reduce((a, d) => a + d.x.byteLength, 0) / 1048576,
+  rssBeforeMiB: rssBefore / 1048576, rssAfterMiB: process.memoryUsage().rss / 1048576, maxRssMiB: process.resourceUsage().maxRSS / 1024,
+}));`;
+
+function loadTimes(probe, experiment, sets, dataRoot, n = 3) {
+  const runs = [];
+  for (let i = 0; i < n; i++) {
+    const r = spawnSync(process.execPath, ['-e', LOAD_PROBE, probe, experiment, JSON.stringify(sets)], { cwd: ROOT, encoding: 'utf8', timeout: 300000, env: cleanEnv({ VAE_LAB_DATA_DIR: dataRoot }) });
+    if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0] };
+    runs.push(JSON.parse(r.stdout));
+  }
+  const r0 = runs[0];
+  return {
+    medianMs: round(median(runs.map((r) => r.ms)), 1),
+    runsMs: runs.map((r) => round(r.ms, 1)),
+    processes: n,
+    train: r0.train,
+    validation: r0.validation,
+    test: r0.test,
+    shape: r0.shape,
+    storage: r0.storage,
+    bytesPerValue: r0.bytesPerValue,
+    dataMiB: round(r0.dataMiB, 1),
+    rssBeforeMiB: round(median(runs.map((r) => r.rssBeforeMiB)), 1),
+    rssAfterMiB: round(median(runs.map((r) => r.rssAfterMiB)), 1),
+    maxRssMiB: round(median(runs.map((r) => r.maxRssMiB)), 1),
+  };
+}
+
+/** Preloaded into a training process (node --require): its peak RSS (getrusage ru_maxrss, KiB, as /usr/bin/time %M) at exit. */
+const MAXRSS_PRELOAD = `process.on('exit', () => { try { require('fs').writeFileSync(process.env.VAE_LAB_BENCH_MAXRSS_FILE, String(process.resourceUsage().maxRSS)); } catch {} });\n`;
+
+/**
+ * `node --require <preload> dist/cli.js train <experiment> --epochs 1 --backend B --out <tmp> --json [--set ...]`:
+ * its peak RSS, wall time and how far it got. With `stopAfterSteps`, SIGTERM once a `step` event reaches that step:
+ * the CLI cancels (a checkpoint, exit 130), so only that fraction of the epoch is trained.
+ */
+async function rssRun(tmpRoot, experiment, backend, sets, env, stopAfterSteps) {
+  const out = mkdtempSync(path.join(tmpRoot, `rss-${backend}-`));
+  const preload = path.join(tmpRoot, 'maxrss-preload.cjs');
+  if (!existsSync(preload)) writeFileSync(preload, MAXRSS_PRELOAD);
+  const rssFile = path.join(out, 'maxrss.txt');
+  const args = ['--require', preload, CLI, 'train', experiment, '--epochs', '1', '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({ ...env, VAE_LAB_BENCH_MAXRSS_FILE: rssFile }) });
+  live.add(child);
+  let buf = '';
+  let stderr = '';
+  let started;
+  let end;
+  let lastStep = 0;
+  let signalled = false;
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (e.type === 'started') started = e;
+      if (e.type === 'step') lastStep = e.step;
+      if (e.type === 'finished' || e.type === 'cancelled' || e.type === 'failed') end = e;
+      if (stopAfterSteps && !signalled && e.type === 'step' && e.step >= stopAfterSteps) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    }
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((r) => child.on('close', r));
+  const wall = (performance.now() - t0) / 1000;
+  live.delete(child);
+  const ok = end?.type === 'finished' || (signalled && end?.type === 'cancelled');
+  if (!ok) throw new Error(`${rel(CLI)} train ${rel(experiment)} --backend ${backend} ended ${end ? `'${end.type}' ${end.error ?? ''}` : `with exit code ${code}`}: ${stderr.trim().split('\n').slice(-2).join(' / ')}`);
+  const kib = Number(readFileSync(rssFile, 'utf8'));
+  return {
+    backend,
+    maxRssMiB: round(kib / 1024, 1),
+    maxRssMB: round((kib * 1024) / 1e6, 1),
+    how: 'process.resourceUsage().maxRSS at exit (getrusage ru_maxrss, as /usr/bin/time %M), node --require preload',
+    wallSeconds: round(wall, 1),
+    ended: end.type,
+    steps: signalled ? lastStep : end.step,
+    stepsPerEpoch: started?.stepsPerEpoch,
+    data: started?.data,
+    parameters: started?.parameters,
+  };
+}
+
+/** A CIFAR-10-sized uint8 IDX file (n x 32 x 32 x 3: smooth colour ramps plus noise, values over 0..255) and labels. */
+function writeCifarProxy(dir) {
+  const { n, h, w, c } = CIFAR_PROXY;
+  const inner = h * w * c;
+  const img = Buffer.allocUnsafe(20 + n * inner);
+  img.writeUInt32BE(0x00000804, 0);
+  [n, h, w, c].forEach((d, k) => img.writeUInt32BE(d, 4 + 4 * k));
+  let s = 0x9e3779b9;
+  const rnd = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+  for (let i = 0; i < n; i++) {
+    const base = 20 + i * inner;
+    const hue = [rnd() & 255, rnd() & 255, rnd() & 255];
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) img[base + (y * w + x) * c + k] = (hue[k] + 4 * x + 2 * y + (rnd() & 31)) & 255;
+  }
+  const labels = Buffer.allocUnsafe(8 + n);
+  labels.writeUInt32BE(0x00000801, 0);
+  labels.writeUInt32BE(n, 4);
+  for (let i = 0; i < n; i++) labels[8 + i] = rnd() % 10;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'images-idx4-ubyte'), img);
+  writeFileSync(path.join(dir, 'labels-idx1-ubyte'), labels);
+  // A small conv VAE (about 0.2 M parameters), so that a fraction of an epoch takes a minute on wasm.
+  const experiment = {
+    name: 'cifar-sized-conv-vae',
+    description: 'bench part (i): a small conv VAE on a CIFAR-10-sized uint8 IDX file (50,000 x 32x32x3)',
+    data: { source: 'idx', path: 'images-idx4-ubyte', labelsPath: 'labels-idx1-ubyte', binarize: 'none' },
+    model: { kind: 'vae', latentDim: 16, encoder: { type: 'conv', filters: [16, 32], kernelSize: 4, stride: 2, hidden: [64], activation: 'relu' }, likelihood: 'bernoulli' },
+    training: { epochs: 1, batchSize: 256, optimizer: { type: 'adam', learningRate: 0.001 }, seed: 1 },
+    logging: { metricsEvery: 10 },
+  };
+  const file = path.join(dir, 'cifar-sized.vae.json');
+  writeFileSync(file, JSON.stringify(experiment, null, 2));
+  return { file, bytes: img.length + labels.length, experiment };
+}
+
+/**
+ * (j) VAE Lab's side: the reference VAE on the full Fashion-MNIST through the CLI. After each epoch's checkpoint
+ * event its run.json and checkpoint are copied to a folder of their own; `vae-lab eval` then evaluates each copy on
+ * the test set (t10k): the per-epoch test loss, which the training loop itself does not compute (it validates).
+ */
+async function referenceVaeLab(tmpRoot, backend, epochs, dataRoot) {
+  const out = mkdtempSync(path.join(tmpRoot, 'ref-vaelab-'));
+  const env = cleanEnv({ VAE_LAB_DATA_DIR: dataRoot });
+  const sets = ['data.source=fashion-mnist', `data.validationSplit=${REF_VALIDATION_SPLIT}`];
+  const args = [CLI, 'train', EXPERIMENT, '--epochs', String(epochs), '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
+  live.add(child);
+  let buf = '';
+  let stderr = '';
+  let started;
+  let end;
+  const epochEvents = [];
+  const snapshots = [];
+  const t0 = performance.now();
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (e.type === 'started') started = e;
+      if (e.type === 'epoch') {
+        epochEvents.push(e);
+        log(`  VAE Lab epoch ${e.epoch + 1}/${epochs}: ${e.seconds.toFixed(1)} s, train loss ${e.train.loss.toFixed(2)}`);
+      }
+      if (e.type === 'finished' || e.type === 'failed' || e.type === 'cancelled') end = e;
+      if (e.type === 'checkpoint' && started) {
+        // Copied at once: the next checkpoint comes an epoch later. run.json names the checkpoint's epoch.
+        const snap = path.join(out, `epoch-${String(e.epoch).padStart(2, '0')}`);
+        mkdirSync(path.join(snap, 'checkpoints'), { recursive: true });
+        const runDir = path.resolve(ROOT, started.runDir);
+        copyFileSync(path.join(runDir, 'run.json'), path.join(snap, 'run.json'));
+        copyFileSync(path.join(runDir, e.path), path.join(snap, 'checkpoints', path.basename(e.path)));
+        snapshots.push({ epoch: e.epoch, dir: snap, recorded: readJson(path.join(snap, 'run.json')).lastCheckpoint?.epoch });
+      }
+    }
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((r) => child.on('close', r));
+  const wall = (performance.now() - t0) / 1000;
+  live.delete(child);
+  if (end?.type !== 'finished') throw new Error(`${rel(CLI)} train (reference, fashion-mnist) ended ${end ? `'${end.type}' ${end.error ?? ''}` : `with exit code ${code}`}: ${stderr.trim().split('\n').slice(-2).join(' / ')}`);
+  const rec = readJson(path.join(path.resolve(ROOT, started.runDir), 'run.json'));
+  const tests = [];
+  for (const s of snapshots) {
+    if (s.recorded !== s.epoch) throw new Error(`the copy of epoch ${s.epoch}'s checkpoint is not that epoch's (run.json says ${s.recorded})`);
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [CLI, 'eval', s.dir, '--k', '0', '--samples', '1'], { cwd: ROOT, encoding: 'utf8', env, timeout: 600000 });
+    if (r.status !== 0) throw new Error(`vae-lab eval of epoch ${s.epoch}: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+    const ev = readJson(path.join(s.dir, 'eval.json'));
+    tests.push({ epoch: s.epoch, loss: ev.metrics.loss, recon: ev.metrics.recon, kl: ev.metrics.kl, examples: ev.examples, samples: ev.samples, evalSeconds: (performance.now() - t) / 1000 });
+    log(`  VAE Lab epoch ${s.epoch}: test loss ${ev.metrics.loss.toFixed(2)} (vae-lab eval, ${ev.examples} images)`);
+  }
+  return {
+    backend: rec.backend?.name ?? backend,
+    backendDetail: rec.backend?.detail,
+    command: `node ${[CLI, 'train', EXPERIMENT, '--epochs', String(epochs), '--backend', backend, ...sets.flatMap((s) => ['--set', s])].join(' ')}`,
+    trainExamples: rec.data.train,
+    validationExamples: rec.data.validation,
+    testExamples: rec.data.test,
+    wallSeconds: round(wall, 1),
+    epochSeconds: epochEvents.map((e) => round(e.seconds, 2)),
+    trainLoss: epochEvents.map((e) => round(e.train.loss, 3)),
+    testLoss: tests.map((t) => round(t.loss, 3)),
+    testRecon: tests.map((t) => round(t.recon, 3)),
+    testKl: tests.map((t) => round(t.kl, 3)),
+    evalSeconds: tests.map((t) => round(t.evalSeconds, 1)),
+  };
+}
+
+/** (j) PyTorch's side: bench/peer/torch_vae.py --idx on the same four files, as pytorch/examples' vae/main.py trains. */
+async function referencePytorch(found, dataDir, epochs, cores) {
+  // The setting part (b) usually finds fastest here: OpenBLAS (pthread) with one torch thread per core.
+  const blas = openblasDirs().find((d) => d.variant === 'pthread');
+  const config = blas
+    ? { label: `OpenBLAS pthread, ${cores} threads, OMP_WAIT_POLICY=PASSIVE`, threads: cores, env: { LD_LIBRARY_PATH: blas.dir, OMP_WAIT_POLICY: 'PASSIVE' } }
+    : { label: 'as installed (default threads, system libblas)', threads: 0, env: {} };
+  const env = { ...process.env };
+  for (const k of ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'MKL_NUM_THREADS', 'GOTO_NUM_THREADS']) delete env[k];
+  if (config.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = [config.env.LD_LIBRARY_PATH, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  if (config.env.OMP_WAIT_POLICY) env.OMP_WAIT_POLICY = config.env.OMP_WAIT_POLICY;
+  const args = [PEER_SCRIPT, '--model', 'mlp', '--idx', dataDir, '--epochs', String(epochs), '--reduction', 'sum', '--seed', '1', '--threads', String(config.threads)];
+  const child = spawn(found.python, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => {
+    err += d;
+    for (const line of String(d).split('\n')) if (line.startsWith('====>')) log(`  PyTorch ${line.slice(6)}`);
+  });
+  const code = await new Promise((r) => child.on('close', r));
+  live.delete(child);
+  if (code !== 0) throw new Error(`${path.basename(PEER_SCRIPT)} --idx exited ${code}: ${err.trim().split('\n').pop()}`);
+  const r = JSON.parse(out.trim().split('\n').pop());
+  return { ...r, setting: config.label, python: found.python, command: `${found.python} ${rel(PEER_SCRIPT)} ${args.slice(1).map((a) => (a === dataDir ? '<cache>/fashion-mnist' : a)).join(' ')}` };
+}
+
+/** The markdown table of part (j). */
+function referenceMarkdown(v, t) {
+  const head = [
+    'Epoch',
+    `VAE Lab test loss (${fmtInt(v.testExamples)} t10k images: −ELBO, 1 sample, \`vae-lab eval\` of the epoch's checkpoint)`,
+    `PyTorch test loss (same images: summed BCE + KLD / ${fmtInt(t.testExamples)}, 1 sample, as pytorch/examples)`,
+    'VAE Lab train loss (mean over the epoch)',
+    'PyTorch train loss (mean over the epoch)',
+    `VAE Lab s/epoch (${v.backend})`,
+    'PyTorch s/epoch',
+  ];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' ---: ').join('|')}|`];
+  const n = Math.max(v.testLoss.length, t.testLoss.length);
+  const f = (x, d) => (x === undefined || x === null ? '' : x.toFixed(d));
+  for (let i = 0; i < n; i++) lines.push(`| ${i + 1} | ${f(v.testLoss[i], 2)} | ${f(t.testLoss[i], 2)} | ${f(v.trainLoss[i], 2)} | ${f(t.trainLoss[i], 2)} | ${f(v.epochSeconds[i], 1)} | ${f(t.epochSeconds[i], 1)} |`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Main
 
 async function main() {
@@ -684,7 +1036,7 @@ async function main() {
   const has = (p) => opt.only.has(p);
   const started = new Date();
   for (const f of [CLI, ENGINE, MNIST_CACHE]) {
-    if ((has('a') || has('b') || has('c') || has('f')) && !existsSync(path.join(ROOT, f))) fail(`${f} is missing: run "npm run build" first (npm run bench does).`);
+    if ((has('a') || has('b') || has('c') || has('f') || has('i') || has('j')) && !existsSync(path.join(ROOT, f))) fail(`${f} is missing: run "npm run build" first (npm run bench does).`);
   }
   const machine = machineInfo();
   const conditions = { waitedForIdle: opt.waitIdle > 0 };
@@ -716,7 +1068,7 @@ async function main() {
   try {
     // --- which backends: as the engine sees them (`backend list --json`); tfjs-node is in the backends folder
     const needTraining = has('a') || has('c') || has('f');
-    const list = needTraining || has('g') ? backendList() : undefined;
+    const list = needTraining || has('g') || has('i') || has('j') ? backendList() : undefined;
     const tfStatus = list ? tensorflowStatus(list) : { available: false, reason: 'not checked (no training part)' };
     if (list) {
       machine.tfjsNode = tfStatus.available ? tfStatus.version : null;
@@ -1227,6 +1579,98 @@ async function main() {
         result.sweep = { runs: spans.length, slots, wallSeconds: round(wall, 1), runSeconds: spans.map((x) => round(x, 1)), sumRunSeconds: round(sum, 1), ratio: round(ratio, 3), goal: SWEEP_GOAL, meetsGoal: ratio <= SWEEP_GOAL, perRunStartSeconds: round(((wall - sum / slots) * slots) / spans.length, 2), backend: sweep.runs.length ? JSON.parse(readFileSync(path.join(dir, sweep.runs[0].dir, 'run.json'), 'utf8')).backend?.name : undefined };
         const w = result.sweep;
         rows.push(['(h) sweep wall / (sum of run times / slots)', w.ratio.toFixed(3), `goal <= ${SWEEP_GOAL}: ${w.meetsGoal ? 'met' : 'NOT met'}; ${w.runs} runs (${w.backend}) on ${slots} slots, wall ${w.wallSeconds} s, runs ${w.sumRunSeconds} s in all (${w.runSeconds.join(', ')}); the rest, ${w.perRunStartSeconds} s per run, is starting the ${slots} worker processes and their backend, and handing runs over`]);
+      }
+    }
+
+    // --- (i) and (j): full-size data sets, from a temporary cache ($VAE_LAB_DATA_DIR) filled with Fashion-MNIST
+    let fashion;
+    if (has('i') || has('j')) {
+      const dataRoot = path.join(tmpRoot, 'datasets');
+      log('(i/j) bundling the data probe and filling a temporary data cache with Fashion-MNIST (from Debian\'s dataset-fashion-mnist)');
+      const probe = await buildDataProbe(tmpRoot);
+      const cache = fillFashionCache(probe, dataRoot);
+      fashion = { probe, dataRoot, cache };
+      if (cache.error) log(`Fashion-MNIST is not available: ${cache.error}`);
+    }
+
+    // --- (i)
+    if (has('i')) {
+      const mb = (mib) => (mib * 1048576) / 1e6;
+      const goalMiB = (mbGoal) => (mbGoal * 1e6) / 1048576;
+      const d = (result.dataSets = {
+        goals: DATA_GOALS,
+        cache: fashion.cache.error ? { error: fashion.cache.error } : { how: "test/shared/fashionMnist.ts: the origin's .gz files rebuilt from Debian's dataset-fashion-mnist (published MD5s)", files: fashion.cache.files },
+      });
+      const fashionSets = ['data.source=fashion-mnist'];
+      const rssRow = (label, r, goalMB, what) =>
+        rows.push([label, `${r.maxRssMiB.toFixed(0)} MiB`, `target < ${goalMB} MB (${goalMiB(goalMB).toFixed(0)} MiB): ${r.maxRssMB < goalMB ? 'met' : 'NOT met'}; ${fmtInt(r.maxRssMB)} MB; ${what}; ${r.wallSeconds} s; ${r.how}`]);
+      const backendsHere = [...(tfStatus.available ? ['tensorflow'] : []), 'wasm'];
+      if (fashion.cache.error) {
+        rows.push(['(i) load fashion-mnist from the cache', 'skipped', fashion.cache.error]);
+      } else {
+        log('(i) loading fashion-mnist from the cache, 3 fresh processes');
+        const l = (d.fashionLoad = loadTimes(fashion.probe, EXPERIMENT, fashionSets, fashion.dataRoot));
+        if (l.error) rows.push(['(i) load fashion-mnist from the cache', 'failed', l.error]);
+        else {
+          l.meetsGoal = l.medianMs < DATA_GOALS.loadSeconds * 1000;
+          rows.push([
+            '(i) load fashion-mnist (60k + 10k) from the cache',
+            `${fmtInt(l.medianMs)} ms`,
+            `target < ${DATA_GOALS.loadSeconds} s: ${l.meetsGoal ? 'met' : 'NOT met'}; loadData of ${EXPERIMENT} --set data.source=fashion-mnist (MD5 check, gunzip, IDX, splits) in a fresh node process, median of ${l.processes} (${l.runsMs.map(fmtInt).join(', ')} ms); ${fmtInt(l.train)} train / ${fmtInt(l.validation)} validation / ${fmtInt(l.test)} test, stored as ${l.storage} (${l.dataMiB} MiB of examples); RSS ${l.rssBeforeMiB} -> ${l.rssAfterMiB} MiB, peak ${l.maxRssMiB} MiB`,
+          ]);
+        }
+        d.fashionTraining = {};
+        for (const b of backendsHere) {
+          log(`(i) peak RSS: CLI training on fashion-mnist, ${b}, 1 epoch`);
+          const r = (d.fashionTraining[b] = await rssRun(tmpRoot, EXPERIMENT, b, fashionSets, { VAE_LAB_DATA_DIR: fashion.dataRoot }));
+          r.meetsGoal = r.maxRssMB < DATA_GOALS.fashionRssMB;
+          log(`  ${r.maxRssMiB} MiB, ${r.wallSeconds} s`);
+          rssRow(`(i) peak RSS, training on fashion-mnist, ${b}`, r, DATA_GOALS.fashionRssMB, `${rel(CLI)} train ${EXPERIMENT} --set data.source=fashion-mnist --epochs 1 (${fmtInt(r.data.train)} training images: the epoch, its validation pass, images, checkpoint and saved model)`);
+          checkInterference();
+        }
+      }
+      if (!tfStatus.available) rows.push(['(i) peak RSS, tensorflow', 'skipped', `not available: ${tfStatus.reason}`]);
+      // The CIFAR-10-sized proxy: no CIFAR files here; an IDX file of the same size and type.
+      log(`(i) writing a CIFAR-10-sized uint8 IDX file (${fmtInt(CIFAR_PROXY.n)} x ${CIFAR_PROXY.h}x${CIFAR_PROXY.w}x${CIFAR_PROXY.c})`);
+      const proxy = writeCifarProxy(path.join(tmpRoot, 'cifar-sized'));
+      d.cifarProxy = { file: `IDX uint8 ${CIFAR_PROXY.n} x ${CIFAR_PROXY.h} x ${CIFAR_PROXY.w} x ${CIFAR_PROXY.c} + labels (${fmtBytes(proxy.bytes)}), data.source "idx"`, experiment: proxy.experiment, stopAfterSteps: opt.cifarSteps };
+      const cl = (d.cifarProxy.load = loadTimes(fashion?.probe ?? (await buildDataProbe(tmpRoot)), proxy.file, [], fashion?.dataRoot ?? tmpRoot));
+      if (!cl.error) rows.push(['(i) load the CIFAR-10-sized IDX file', `${fmtInt(cl.medianMs)} ms`, `no target; median of ${cl.processes} (${cl.runsMs.map(fmtInt).join(', ')} ms); ${fmtInt(cl.train)} / ${fmtInt(cl.validation)} / ${fmtInt(cl.test)}, stored as ${cl.storage} (${cl.dataMiB} MiB of examples); RSS ${cl.rssBeforeMiB} -> ${cl.rssAfterMiB} MiB, peak ${cl.maxRssMiB} MiB`]);
+      d.cifarProxy.training = {};
+      for (const b of backendsHere) {
+        log(`(i) peak RSS: conv VAE on the CIFAR-10-sized file, ${b}, cancelled after ${opt.cifarSteps} steps`);
+        const r = (d.cifarProxy.training[b] = await rssRun(tmpRoot, proxy.file, b, [], {}, opt.cifarSteps));
+        r.meetsGoal = r.maxRssMB < DATA_GOALS.cifarRssMB;
+        log(`  ${r.maxRssMiB} MiB, ${r.wallSeconds} s`);
+        rssRow(`(i) peak RSS, CIFAR-10-sized IDX proxy, conv VAE, ${b}`, r, DATA_GOALS.cifarRssMB, `${fmtInt(r.data.train)} training images of 32x32x3 (the file's 50,000 minus 20 % test and 10 % validation), conv [16, 32] / dense 64 / latent 16 (${fmtInt(r.parameters)} parameters), batch 256, ${r.steps} of ${r.stepsPerEpoch} steps of the epoch, then cancelled (SIGTERM: checkpoint, exit)`);
+        checkInterference();
+      }
+    }
+
+    // --- (j)
+    if (has('j')) {
+      const found = pythonWithTorch(opt.python);
+      if (fashion.cache.error) rows.push(['(j) reference table, Fashion-MNIST', 'skipped', fashion.cache.error]);
+      else if (!found) rows.push(['(j) reference table, Fashion-MNIST', 'skipped', PEER_MISSING]);
+      else {
+        const dataDir = path.join(fashion.dataRoot, 'fashion-mnist');
+        log(`(j) reference VAE on the full fashion-mnist, ${opt.refEpochs} epochs, VAE Lab (${primary}) then PyTorch ${found.torch}`);
+        const v = await referenceVaeLab(tmpRoot, primary, opt.refEpochs, fashion.dataRoot);
+        checkInterference();
+        const t = await referencePytorch(found, dataDir, opt.refEpochs, machine.cores);
+        checkInterference();
+        const markdown = referenceMarkdown(v, t);
+        result.referenceTable = {
+          dataSet: 'fashion-mnist (the origin\'s four files, rebuilt from Debian\'s dataset-fashion-mnist; the full MNIST cannot be downloaded on these machines)',
+          epochs: opt.refEpochs,
+          vaeLab: v,
+          pytorch: { torch: t.torch, python: t.python, setting: t.setting, threads: t.threads, blas: t.blas, command: t.command, trainExamples: t.trainExamples, testExamples: t.testExamples, reduction: t.reduction, seed: t.seed, epochSeconds: t.epochSeconds, trainLoss: t.trainLoss, testLoss: t.testLoss, testSeconds: t.testSeconds },
+          markdown,
+        };
+        const last = (xs) => xs[xs.length - 1];
+        rows.push(['(j) test loss after the last epoch, VAE Lab', last(v.testLoss).toFixed(2), `${v.backend}, ${fmtInt(v.trainExamples)} training images (${v.validationExamples} held out for validation), ${opt.refEpochs} epochs; -ELBO on the ${fmtInt(v.testExamples)} t10k images, 1 sample (vae-lab eval of the checkpoint)`]);
+        rows.push(['(j) test loss after the last epoch, PyTorch', last(t.testLoss).toFixed(2), `torch ${t.torch}, ${t.setting}, ${fmtInt(t.trainExamples)} training images; summed BCE + KLD over the ${fmtInt(t.testExamples)} t10k images / ${fmtInt(t.testExamples)}, 1 sample (pytorch/examples vae/main.py's test())`]);
+        console.log(`\n(j) The reference VAE on the full Fashion-MNIST, ${opt.refEpochs} epochs (${result.time.slice(0, 10)})\n\n${markdown}\n`);
       }
     }
 

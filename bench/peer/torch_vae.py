@@ -11,6 +11,17 @@ Data: the first --train digits (default 7,200) of the engine's MNIST cache (dist
 Each epoch's training loop is timed on its own (no validation, nothing else); the first epoch is the warm-up and is
 excluded; examplesPerSecond = train examples / median of the remaining epoch times. Prints one JSON object.
 
+--idx DIR (with --model mlp): the data are the four MNIST-format files in DIR (train-images-idx3-ubyte.gz,
+train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, e.g. Fashion-MNIST): all training
+images (or the first --train), /255, and after every epoch the test set is evaluated the way pytorch/examples'
+vae/main.py does (its test()): the sum over the test images of BCE (summed over the 784 pixels) + KLD, one sample of z
+per image, in batches of 128 under no_grad, divided by the number of test images. Here the BCE is computed from the
+logits (binary_cross_entropy_with_logits), which is the example's sigmoid + binary_cross_entropy without its clamp of
+log at -100. The per-epoch test losses are in the JSON as testLoss, their times as testSeconds; each epoch's line
+"====> Epoch: N Average loss: ... / ====> Test set loss: ..." also goes to stderr.
+--reduction sum trains on the loss summed over the batch, as pytorch/examples does (the default, mean, is VAE Lab's
+mean over the batch; with Adam the two differ only through its epsilon). trainLoss is per example either way.
+
 --model conv: the same network, objective, optimizer and batch size as examples/shapes-beta-vae.vae.json (NCHW here,
 NHWC in TF.js; the same arithmetic):
   encoder Conv2d(1, 32, 4, stride 2, padding 1) - ReLU - Conv2d(32, 32, ...) - ReLU - Conv2d(32, 64, ...) - ReLU
@@ -25,6 +36,7 @@ black, anti-aliased, values in [0, 1]); the engine's procedural shapes look alik
 the pixel values.
 """
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -50,6 +62,46 @@ def load_cache(path, count):
     count = min(count, n_train)
     px = torch.frombuffer(bytearray(buf[16:16 + count * PIXELS]), dtype=torch.uint8)
     return px.reshape(count, PIXELS).to(torch.float32).div_(255.0)
+
+
+def read_idx_gz(path, ndim):
+    """The uint8 payload of a gzip'd IDX file with `ndim` dimensions, as a tensor of its shape."""
+    with gzip.open(path, 'rb') as f:
+        buf = f.read()
+    if len(buf) < 4 + 4 * ndim or buf[:3] != b'\x00\x00\x08' or buf[3] != ndim:
+        raise SystemExit(f'{path} is not a uint8 IDX file with {ndim} dimension(s)')
+    dims = struct.unpack_from('>' + 'I' * ndim, buf, 4)
+    count = 1
+    for d in dims:
+        count *= d
+    start = 4 + 4 * ndim
+    if len(buf) != start + count:
+        raise SystemExit(f'{path}: {len(buf)} bytes for shape {list(dims)}')
+    return torch.frombuffer(bytearray(buf[start:]), dtype=torch.uint8).reshape(*dims)
+
+
+def load_idx_dir(folder, train_count=None):
+    """Training and test images of an MNIST-format folder, flattened to 784 values in [0, 1]."""
+    def images(name):
+        x = read_idx_gz(os.path.join(folder, name), 3)
+        if x.shape[1] * x.shape[2] != PIXELS:
+            raise SystemExit(f'{name}: images of {x.shape[1]}x{x.shape[2]}, the MLP needs 28x28')
+        return x.reshape(x.shape[0], PIXELS).to(torch.float32).div_(255.0)
+    train = images('train-images-idx3-ubyte.gz')
+    if train_count:
+        train = train[:train_count]
+    return train, images('t10k-images-idx3-ubyte.gz')
+
+
+def test_loss(model, x, batch=128):
+    """pytorch/examples vae/main.py's test(): (sum of BCE + KLD over the test set, one z each) / test images."""
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch):
+            xb = x[i:i + batch]
+            _, recon, kl = model.loss(xb)
+            total += float(recon + kl) * xb.shape[0]  # model.loss gives means over the batch
+    return total / x.shape[0]
 
 
 def synthetic_shapes(count, size=32, seed=0):
@@ -134,7 +186,11 @@ class ConvBetaVAE(nn.Module):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--model', choices=('mlp', 'conv'), default='mlp', help='mlp: mnist-vae; conv: shapes-beta-vae')
-    p.add_argument('--cache', help='dist/data/mnist-10k.bin (required for --model mlp)')
+    p.add_argument('--cache', help='dist/data/mnist-10k.bin (--model mlp needs it or --idx)')
+    p.add_argument('--idx', help='folder of the four MNIST-format .gz files: train on all training images, evaluate '
+                                 'the test set after every epoch as pytorch/examples vae/main.py does')
+    p.add_argument('--reduction', choices=('mean', 'sum'), default='mean',
+                   help='training loss over the batch: mean (VAE Lab) or sum (pytorch/examples)')
     p.add_argument('--train', type=int, default=None,
                    help='training examples: mlp the first of the training pool (default 7200), conv synthetic (default 8640)')
     p.add_argument('--epochs', type=int, default=6, help='epochs, the first is the warm-up (at least 2)')
@@ -154,28 +210,42 @@ def main():
     if conv:
         x = synthetic_shapes(a.train or 8640, seed=a.seed)
         model = ConvBetaVAE()
+    elif a.idx:
+        x, x_test = load_idx_dir(a.idx, a.train)
+        model = VAE()
     else:
         if not a.cache:
-            raise SystemExit('--cache is required for --model mlp')
+            raise SystemExit('--cache or --idx is required for --model mlp')
         x = load_cache(a.cache, a.train or 7200)
         model = VAE()
+    if a.idx and conv:
+        raise SystemExit('--idx goes with --model mlp')
     n = x.shape[0]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    epoch_seconds, losses = [], []
-    for _ in range(a.epochs):
+    epoch_seconds, losses, test_losses, test_seconds = [], [], [], []
+    for epoch in range(a.epochs):
         start = time.perf_counter()
         order = torch.randperm(n)
         total = torch.zeros(())
         for i in range(0, n, batch):
             xb = x[order[i:i + batch]]
             loss, _, _ = model.loss(xb)
+            if a.reduction == 'sum':
+                loss = loss * xb.shape[0]  # the batch's sum, as pytorch/examples trains
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.detach() * xb.shape[0]
+            total += loss.detach() * (xb.shape[0] if a.reduction == 'mean' else 1)
         mean_loss = float(total) / n  # read once per epoch, inside the timed loop like the engine's metric reads
         epoch_seconds.append(time.perf_counter() - start)
         losses.append(mean_loss)
+        if a.idx:
+            t0 = time.perf_counter()
+            test_losses.append(test_loss(model, x_test))
+            test_seconds.append(time.perf_counter() - t0)
+            sys.stderr.write(f'====> Epoch: {epoch + 1} Average loss: {mean_loss:.4f} ({epoch_seconds[-1]:.1f} s)\n'
+                             f'====> Test set loss: {test_losses[-1]:.4f}\n')
+            sys.stderr.flush()
     measured = epoch_seconds[1:]
     json.dump({
         'framework': 'pytorch',
@@ -193,6 +263,9 @@ def main():
         'epochSeconds': [round(s, 4) for s in epoch_seconds],
         'examplesPerSecond': n / statistics.median(measured),
         'trainLoss': [round(v, 2) for v in losses],
+        **({'seed': a.seed, 'reduction': a.reduction, 'testExamples': x_test.shape[0],
+            'testLoss': [round(v, 4) for v in test_losses], 'testSeconds': [round(s, 3) for s in test_seconds]}
+           if a.idx else {}),
     }, sys.stdout)
     sys.stdout.write('\n')
 

@@ -74,6 +74,7 @@ export const BAD_CONFIGS: [string, unknown, string, RegExp][] = [
   ['sigma zero', { ...base(), model: { likelihood: 'gaussian', sigma: 0 } }, '/model/sigma', /greater than 0/],
   ['unknown data source', { ...base(), data: { source: 'cifar' } }, '/data/source', /one of "mnist"/],
   ['validation split of one half', { ...base(), data: { validationSplit: 0.5 } }, '/data/validationSplit', /less than 0.5/],
+  ['no validation split', { ...base(), data: { validationSplit: 0 } }, '/data/validationSplit', /greater than 0/],
   ['unknown binarization', { ...base(), data: { binarize: 'random' } }, '/data/binarize', /one of "none", "fixed", "dynamic"/],
   ['file source without path', { ...base(), data: { source: 'idx' } }, '/data/path', /required for source "idx"/],
   ['path on a generated source', { ...base(), data: { source: 'mnist', path: 'x.idx' } }, '/data/path', /not used by source "mnist"/],

@@ -285,7 +285,8 @@ test('8-bit storage: batches read as byte / 255 exactly, subsets keep bytes, fix
   const sub = subset(d, rows);
   assert.ok(sub.x instanceof Uint8Array);
   assert.deepEqual(Array.from(floatRows(sub, 0, 3)), Array.from(out));
-  assert.deepEqual(valueRange(d), { lo: 0, hi: Math.fround(Math.max(...pixels) / 255), finite: true });
+  assert.deepEqual(valueRange(d), { lo: 0, hi: 1, finite: true }, 'bytes / 255 are in [0, 1] by construction');
+  assert.deepEqual(valueRange({ ...d, x: floatRows(d, 0, d.n) }), { lo: 0, hi: Math.fround(Math.max(...pixels) / 255), finite: true });
   // Fixed binarization through loadData on the same bytes: every value ends at 0 or 1.
   const cfg = resolveExperiment({ name: 'b', data: { source: 'idx', path: file, binarize: 'fixed', validationSplit: 0.2, testSplit: 0.2 }, model: { likelihood: 'bernoulli' } });
   const s = loadData(cfg, dir);

@@ -383,28 +383,15 @@ async function cliRun(backend, epochs, sets, tmpRoot, useTime, env = {}, experim
   const t0 = performance.now();
   const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(env) });
   live.add(child);
-  let buf = '';
   let stderr = '';
   let runDir;
   let hwm;
   let cpu;
   const epochsSeen = [];
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let e;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (e.type === 'started') runDir = e.runDir;
-      if (e.type === 'epoch') epochsSeen.push(e);
-      if (e.type === 'finished' && !useTime) [hwm, cpu] = [vmHwmKiB(child.pid) ?? hwm, cpuSeconds(child.pid) ?? cpu];
-    }
+  onEngineEvents(child.stdout, (e) => {
+    if (e.type === 'started') runDir = e.runDir;
+    if (e.type === 'epoch') epochsSeen.push(e);
+    if (e.type === 'finished' && !useTime) [hwm, cpu] = [vmHwmKiB(child.pid) ?? hwm, cpuSeconds(child.pid) ?? cpu];
   });
   child.stderr.on('data', (d) => (stderr += d));
   // Without /usr/bin/time, poll VmHWM (monotonic) until the process goes away.
@@ -797,6 +784,26 @@ function loadTimes(probe, experiment, sets, dataRoot, n = 3) {
 /** Preloaded into a training process (node --require): its peak RSS (getrusage ru_maxrss, KiB, as /usr/bin/time %M) at exit. */
 const MAXRSS_PRELOAD = `process.on('exit', () => { try { require('fs').writeFileSync(process.env.VAE_LAB_BENCH_MAXRSS_FILE, String(process.resourceUsage().maxRSS)); } catch {} });\n`;
 
+/** Call fn with each engine event of a `--json` child's stdout (one JSON object per line; other lines skipped). */
+function onEngineEvents(stream, fn) {
+  let buf = '';
+  stream.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      fn(e);
+    }
+  });
+}
+
 /**
  * `node --require <preload> dist/cli.js train <experiment> --epochs 1 --backend B --out <tmp> --json [--set ...]`:
  * its peak RSS, wall time and how far it got. With `stopAfterSteps`, SIGTERM once a `step` event reaches that step:
@@ -811,31 +818,18 @@ async function rssRun(tmpRoot, experiment, backend, sets, env, stopAfterSteps) {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({ ...env, VAE_LAB_BENCH_MAXRSS_FILE: rssFile }) });
   live.add(child);
-  let buf = '';
   let stderr = '';
   let started;
   let end;
   let lastStep = 0;
   let signalled = false;
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let e;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (e.type === 'started') started = e;
-      if (e.type === 'step') lastStep = e.step;
-      if (e.type === 'finished' || e.type === 'cancelled' || e.type === 'failed') end = e;
-      if (stopAfterSteps && !signalled && e.type === 'step' && e.step >= stopAfterSteps) {
-        signalled = true;
-        child.kill('SIGTERM');
-      }
+  onEngineEvents(child.stdout, (e) => {
+    if (e.type === 'started') started = e;
+    if (e.type === 'step') lastStep = e.step;
+    if (e.type === 'finished' || e.type === 'cancelled' || e.type === 'failed') end = e;
+    if (stopAfterSteps && !signalled && e.type === 'step' && e.step >= stopAfterSteps) {
+      signalled = true;
+      child.kill('SIGTERM');
     }
   });
   child.stderr.on('data', (d) => (stderr += d));
@@ -913,40 +907,27 @@ async function referenceVaeLab(tmpRoot, backend, epochs, dataRoot) {
   const args = [CLI, 'train', EXPERIMENT, '--epochs', String(epochs), '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   live.add(child);
-  let buf = '';
   let stderr = '';
   let started;
   let end;
   const epochEvents = [];
   const snapshots = [];
   const t0 = performance.now();
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let e;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (e.type === 'started') started = e;
-      if (e.type === 'epoch') {
-        epochEvents.push(e);
-        log(`  VAE Lab epoch ${e.epoch + 1}/${epochs}: ${e.seconds.toFixed(1)} s, train loss ${e.train.loss.toFixed(2)}`);
-      }
-      if (e.type === 'finished' || e.type === 'failed' || e.type === 'cancelled') end = e;
-      if (e.type === 'checkpoint' && started) {
-        // Copied at once: the next checkpoint comes an epoch later. run.json names the checkpoint's epoch.
-        const snap = path.join(out, `epoch-${String(e.epoch).padStart(2, '0')}`);
-        mkdirSync(path.join(snap, 'checkpoints'), { recursive: true });
-        const runDir = path.resolve(ROOT, started.runDir);
-        copyFileSync(path.join(runDir, 'run.json'), path.join(snap, 'run.json'));
-        copyFileSync(path.join(runDir, e.path), path.join(snap, 'checkpoints', path.basename(e.path)));
-        snapshots.push({ epoch: e.epoch, dir: snap, recorded: readJson(path.join(snap, 'run.json')).lastCheckpoint?.epoch });
-      }
+  onEngineEvents(child.stdout, (e) => {
+    if (e.type === 'started') started = e;
+    if (e.type === 'epoch') {
+      epochEvents.push(e);
+      log(`  VAE Lab epoch ${e.epoch + 1}/${epochs}: ${e.seconds.toFixed(1)} s, train loss ${e.train.loss.toFixed(2)}`);
+    }
+    if (e.type === 'finished' || e.type === 'failed' || e.type === 'cancelled') end = e;
+    if (e.type === 'checkpoint' && started) {
+      // Copied at once: the next checkpoint comes an epoch later. run.json names the checkpoint's epoch.
+      const snap = path.join(out, `epoch-${String(e.epoch).padStart(2, '0')}`);
+      mkdirSync(path.join(snap, 'checkpoints'), { recursive: true });
+      const runDir = path.resolve(ROOT, started.runDir);
+      copyFileSync(path.join(runDir, 'run.json'), path.join(snap, 'run.json'));
+      copyFileSync(path.join(runDir, e.path), path.join(snap, 'checkpoints', path.basename(e.path)));
+      snapshots.push({ epoch: e.epoch, dir: snap, recorded: readJson(path.join(snap, 'run.json')).lastCheckpoint?.epoch });
     }
   });
   child.stderr.on('data', (d) => (stderr += d));

@@ -14,6 +14,7 @@ import { evalTable, evaluateRun } from './evalRun';
 import { loadExperimentFile } from './experiment';
 import { SWEEP_USAGE, SlurmError, sweepCommand } from './sweep/command';
 import { sweepWorker } from './sweep/worker';
+import { THEORY_USAGE, theoryCommand } from './theory/command';
 import { EngineHooks, resumeRun, startRun } from './trainer';
 
 const USAGE = `vae-lab: train and evaluate variational autoencoders with TensorFlow.js
@@ -23,6 +24,7 @@ Usage:
   vae-lab resume <run folder> [--backend B] [--json]
   vae-lab validate <file.vae.json>...
   vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S] [--exact [--exact-examples N]]
+${THEORY_USAGE}
 ${SWEEP_USAGE}
 ${BACKEND_USAGE}
 ${DATA_USAGE}
@@ -37,6 +39,7 @@ eval: test ELBO with L samples, importance-sampled log p(x) with K samples (defa
 N test examples (default 500), reconstruction error, active units, KL per dimension, MIG when the data has factors.
 --exact (VAEs with latentDim 1 or 2): log p(x) by quadrature on a grid fitted to each example, the ELBO, their gap,
 KL(q(z|x) || p(z|x)) on the grid, and IWAE bounds for k = 1, 5, 50, 5000, on N test examples (default 100).
+theory: the theory lab's numbers for one lesson on the run, written to <run>/theory/<lesson>.json (posterior-<i>.json).
 backend: which backends run here (auto picks the first available of webgpu on a real GPU, tensorflow, wasm);
 install puts Dawn's WebGPU runtime or tfjs-node into the backends folder ($VAE_LAB_BACKENDS_DIR, default ~/.vae-lab/backends), by download or, on Linux x86-64
 without TensorFlow's host, built from the tensorflow-cpu wheel (--from-wheel; auto tries both).
@@ -255,6 +258,8 @@ export async function main(argv: string[]): Promise<number> {
         return await backendCommand(args, { script: __filename });
       case 'data':
         return await dataCommand(args);
+      case 'theory':
+        return await theoryCommand(args);
       case 'eval': {
         const dir = onePositional(args, 'eval <run folder>');
         const samples = positiveInt('--samples', args.flags.get('--samples'));
@@ -271,7 +276,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       default:
-        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate, eval, sweep, backend or data; see vae-lab --help).`);
+        throw new UsageError(`unknown command "${args.command}" (expected train, resume, validate, eval, theory, sweep, backend or data; see vae-lab --help).`);
     }
   } catch (err) {
     return reportError(err);

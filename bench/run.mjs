@@ -66,6 +66,8 @@ const CIFAR_PROXY = { n: 50000, h: 32, w: 32, c: 3 };
  * held out, 59,999 are trained on (469 steps per epoch, as PyTorch's 60,000).
  */
 const REF_VALIDATION_SPLIT = 1 / 60000;
+/** The four files of an MNIST-format catalog set, as `vae-lab data get` leaves them (and the PyTorch peer reads them). */
+const REF_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
 /** Command lines of jobs that would disturb the timings (other engineers' test suites and training runs). */
 const HEAVY = [/dist\/cli\.js/, /dist\/engine\.js/, /node --test/, /code-server/, /chromium/, /test\/integration\/run\.mjs/, /test\/e2e\/run\.mjs/, /\.vscode-test\//, /torch_vae\.py/];
 
@@ -90,6 +92,8 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
   --no-write          print only; do not write bench/results/
   --cifar-steps N     (i) training steps of the CIFAR-sized conv run before it is cancelled (default 40 of 141)
   --ref-epochs N      (j) epochs of the reference table (default 10)
+  --ref-dataset NAME  (j) fashion-mnist (default: rebuilt from Debian's package), or mnist-60k / kmnist from your
+                      data folder ($VAE_LAB_DATA_DIR, default ~/.vae-lab/datasets; vae-lab data get NAME first)
   --keep-runs         keep the temporary run folders and print where they are
   --help`;
 
@@ -97,7 +101,7 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
 // Options
 
 function parseArgs(argv) {
-  const o = { only: new Set(DEFAULT_PARTS), cifarSteps: 40, refEpochs: 10, epochs: 6, repeat: 3, conv: true, convEpochs: 4, convCount: 2000, withCpu: false, cpuLimit: 1000, installPeer: false, python: undefined, waitIdle: 0, write: true, keepRuns: false };
+  const o = { only: new Set(DEFAULT_PARTS), cifarSteps: 40, refEpochs: 10, refDataset: 'fashion-mnist', epochs: 6, repeat: 3, conv: true, convEpochs: 4, convCount: 2000, withCpu: false, cpuLimit: 1000, installPeer: false, python: undefined, waitIdle: 0, write: true, keepRuns: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -129,6 +133,12 @@ function parseArgs(argv) {
       case '--keep-runs': o.keepRuns = true; break;
       case '--cifar-steps': o.cifarSteps = int(10); break;
       case '--ref-epochs': o.refEpochs = int(2); break;
+      case '--ref-dataset': {
+        const v = value();
+        if (!['fashion-mnist', 'mnist-60k', 'kmnist'].includes(v)) fail('--ref-dataset takes fashion-mnist, mnist-60k or kmnist');
+        o.refDataset = v;
+        break;
+      }
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: fail(`unknown option ${a}\n${USAGE}`);
     }
@@ -900,10 +910,10 @@ function writeCifarProxy(dir) {
  * event its run.json and checkpoint are copied to a folder of their own; `vae-lab eval` then evaluates each copy on
  * the test set (t10k): the per-epoch test loss, which the training loop itself does not compute (it validates).
  */
-async function referenceVaeLab(tmpRoot, backend, epochs, dataRoot) {
+async function referenceVaeLab(tmpRoot, backend, epochs, dataRoot, dataSet) {
   const out = mkdtempSync(path.join(tmpRoot, 'ref-vaelab-'));
   const env = cleanEnv({ VAE_LAB_DATA_DIR: dataRoot });
-  const sets = ['data.source=fashion-mnist', `data.validationSplit=${REF_VALIDATION_SPLIT}`];
+  const sets = [`data.source=${dataSet}`, `data.validationSplit=${REF_VALIDATION_SPLIT}`];
   const args = [CLI, 'train', EXPERIMENT, '--epochs', String(epochs), '--backend', backend, '--out', out, '--json', ...sets.flatMap((s) => ['--set', s])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   live.add(child);
@@ -934,7 +944,7 @@ async function referenceVaeLab(tmpRoot, backend, epochs, dataRoot) {
   const code = await new Promise((r) => child.on('close', r));
   const wall = (performance.now() - t0) / 1000;
   live.delete(child);
-  if (end?.type !== 'finished') throw new Error(`${rel(CLI)} train (reference, fashion-mnist) ended ${end ? `'${end.type}' ${end.error ?? ''}` : `with exit code ${code}`}: ${stderr.trim().split('\n').slice(-2).join(' / ')}`);
+  if (end?.type !== 'finished') throw new Error(`${rel(CLI)} train (reference, ${dataSet}) ended ${end ? `'${end.type}' ${end.error ?? ''}` : `with exit code ${code}`}: ${stderr.trim().split('\n').slice(-2).join(' / ')}`);
   const rec = readJson(path.join(path.resolve(ROOT, started.runDir), 'run.json'));
   const tests = [];
   for (const s of snapshots) {
@@ -988,7 +998,7 @@ async function referencePytorch(found, dataDir, epochs, cores) {
   live.delete(child);
   if (code !== 0) throw new Error(`${path.basename(PEER_SCRIPT)} --idx exited ${code}: ${err.trim().split('\n').pop()}`);
   const r = JSON.parse(out.trim().split('\n').pop());
-  return { ...r, setting: config.label, python: found.python, command: `${found.python} ${rel(PEER_SCRIPT)} ${args.slice(1).map((a) => (a === dataDir ? '<cache>/fashion-mnist' : a)).join(' ')}` };
+  return { ...r, setting: config.label, python: found.python, command: `${found.python} ${rel(PEER_SCRIPT)} ${args.slice(1).map((a) => (a === dataDir ? `<data folder>/${path.basename(dataDir)}` : a)).join(' ')}` };
 }
 
 /** The markdown table of part (j). */
@@ -1631,18 +1641,22 @@ async function main() {
     // --- (j)
     if (has('j')) {
       const found = pythonWithTorch(opt.python);
-      if (fashion.cache.error) rows.push(['(j) reference table, Fashion-MNIST', 'skipped', fashion.cache.error]);
-      else if (!found) rows.push(['(j) reference table, Fashion-MNIST', 'skipped', PEER_MISSING]);
+      // Fashion-MNIST from the temporary cache; the others from the user's data folder, where `vae-lab data get` put them.
+      const name = opt.refDataset;
+      const root = name === 'fashion-mnist' ? fashion.dataRoot : process.env.VAE_LAB_DATA_DIR || path.join(os.homedir(), '.vae-lab', 'datasets');
+      const missing = name === 'fashion-mnist' ? fashion.cache.error : REF_FILES.some((f) => !existsSync(path.join(root, name, f))) ? `${path.join(root, name)} does not hold ${REF_FILES.join(', ')} (run vae-lab data get ${name})` : undefined;
+      if (missing) rows.push([`(j) reference table, ${name}`, 'skipped', missing]);
+      else if (!found) rows.push([`(j) reference table, ${name}`, 'skipped', PEER_MISSING]);
       else {
-        const dataDir = path.join(fashion.dataRoot, 'fashion-mnist');
-        log(`(j) reference VAE on the full fashion-mnist, ${opt.refEpochs} epochs, VAE Lab (${primary}) then PyTorch ${found.torch}`);
-        const v = await referenceVaeLab(tmpRoot, primary, opt.refEpochs, fashion.dataRoot);
+        const dataDir = path.join(root, name);
+        log(`(j) reference VAE on the full ${name}, ${opt.refEpochs} epochs, VAE Lab (${primary}) then PyTorch ${found.torch}`);
+        const v = await referenceVaeLab(tmpRoot, primary, opt.refEpochs, root, name);
         checkInterference();
         const t = await referencePytorch(found, dataDir, opt.refEpochs, machine.cores);
         checkInterference();
         const markdown = referenceMarkdown(v, t);
         result.referenceTable = {
-          dataSet: 'fashion-mnist (the origin\'s four files, rebuilt from Debian\'s dataset-fashion-mnist; the full MNIST cannot be downloaded on these machines)',
+          dataSet: name === 'fashion-mnist' ? 'fashion-mnist (the origin\'s four files, rebuilt from Debian\'s dataset-fashion-mnist)' : `${name} (${dataDir})`,
           epochs: opt.refEpochs,
           vaeLab: v,
           pytorch: { torch: t.torch, python: t.python, setting: t.setting, threads: t.threads, blas: t.blas, command: t.command, trainExamples: t.trainExamples, testExamples: t.testExamples, reduction: t.reduction, seed: t.seed, epochSeconds: t.epochSeconds, trainLoss: t.trainLoss, testLoss: t.testLoss, testSeconds: t.testSeconds },
@@ -1651,7 +1665,7 @@ async function main() {
         const last = (xs) => xs[xs.length - 1];
         rows.push(['(j) test loss after the last epoch, VAE Lab', last(v.testLoss).toFixed(2), `${v.backend}, ${fmtInt(v.trainExamples)} training images (${v.validationExamples} held out for validation), ${opt.refEpochs} epochs; -ELBO on the ${fmtInt(v.testExamples)} t10k images, 1 sample (vae-lab eval of the checkpoint)`]);
         rows.push(['(j) test loss after the last epoch, PyTorch', last(t.testLoss).toFixed(2), `torch ${t.torch}, ${t.setting}, ${fmtInt(t.trainExamples)} training images; summed BCE + KLD over the ${fmtInt(t.testExamples)} t10k images / ${fmtInt(t.testExamples)}, 1 sample (pytorch/examples vae/main.py's test())`]);
-        console.log(`\n(j) The reference VAE on the full Fashion-MNIST, ${opt.refEpochs} epochs (${result.time.slice(0, 10)})\n\n${markdown}\n`);
+        console.log(`\n(j) The reference VAE on the full ${name}, ${opt.refEpochs} epochs (${result.time.slice(0, 10)})\n\n${markdown}\n`);
       }
     }
 

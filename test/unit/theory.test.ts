@@ -273,3 +273,20 @@ test('vae-lab theory: writes theory/<lesson>.json, prints a summary or the JSON,
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
+
+test('likelihoods on a Bernoulli VAE: the engine\'s -log p(x|z) is the textbook BCE, above its entropy floor sum H(x_i)', async () => {
+  const { vae } = await trainedRuns();
+  const { model, data } = await loadRunModel(vae);
+  const batch = batchOf(model, data.test, 0, Math.min(100, data.test.n));
+  try {
+    const l: LikelihoodsResult = await likelihoodsLesson(model, batch, RUN);
+    assert.equal(l.likelihood, 'bernoulli');
+    // Grey-level MNIST pixels: the floor is positive and finite (0 log 0 counted as 0).
+    assert.ok(Number.isFinite(l.constant) && l.constant > 0, `entropy floor ${l.constant}`);
+    assert.ok(l.negLogLik > l.constant, `BCE ${l.negLogLik} above the floor ${l.constant}`);
+    assert.ok(l.maxAbsDifference < 1e-3 * l.negLogLik, `engine vs textbook BCE: ${l.maxAbsDifference}`);
+  } finally {
+    tf.dispose([batch.x, batch.labels]);
+    model.dispose();
+  }
+});

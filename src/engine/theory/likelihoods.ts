@@ -36,8 +36,9 @@ export async function likelihoodsLesson(model: AutoencoderModel, batch: { x: tf.
     // The textbook BCE with p clipped away from 0 and 1 (float32: log(1 - p) of a saturated logit would be -inf).
     const p = tf.sigmoid(flat(out)).clipByValue(1e-7, 1 - 1e-7);
     const bce = tf.neg(x.mul(tf.log(p)).add(tf.sub(1, x).mul(tf.log(tf.sub(1, p))))).sum(1);
-    // Entropy floor sum_i H(x_i), with 0 log 0 = 0.
-    const xc = x.clipByValue(1e-12, 1 - 1e-12);
+    // Entropy floor sum_i H(x_i), with 0 log 0 = 0: x is clipped inside the logs only, to [1e-7, 1 - 1e-7] (in float32
+    // 1 - 1e-12 rounds to 1, whose log(1 - x) is -inf, and 0 * -inf is NaN).
+    const xc = x.clipByValue(1e-7, 1 - 1e-7);
     const h = tf.neg(x.mul(tf.log(xc)).add(tf.sub(1, x).mul(tf.log(tf.sub(1, xc))))).sum(1).mean();
     return [engine, bce, bce, bce, h];
   });

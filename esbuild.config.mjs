@@ -3,6 +3,7 @@
 //   dist/engine.js     the engine child process spawned by the extension
 //   dist/extension.js  the VS Code extension (when present)
 //   dist/webview/*.js  panel scripts (when present)
+//   dist/webview/katex/  KaTeX's stylesheet and fonts for the Theory Lab panel (loaded through asWebviewUri; no remote fonts)
 //   dist/wasm/*.wasm   the tfjs-backend-wasm binaries (and the threaded build's two scripts)
 //   dist/data/mnist-10k.bin  the compact MNIST cache (built once from the `mnist` package)
 import * as esbuild from 'esbuild';
@@ -67,6 +68,15 @@ function copyWasm() {
   for (const f of ['tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.worker.js']) copyFileSync(join(wasmOut, f), join('dist/wasm', f));
 }
 
+function copyKatex() {
+  const katexDist = dirname(require.resolve('katex/dist/katex.min.css'));
+  mkdirSync('dist/webview/katex/fonts', { recursive: true });
+  copyFileSync(join(katexDist, 'katex.min.css'), 'dist/webview/katex/katex.min.css');
+  copyFileSync(join(katexDist, '..', 'LICENSE'), 'dist/webview/katex/LICENSE'); // MIT: its notice travels with it
+  // The stylesheet lists woff2, woff and ttf for each face; webviews (Chromium) load the first.
+  for (const f of readdirSync(join(katexDist, 'fonts')).filter((f) => f.endsWith('.woff2'))) copyFileSync(join(katexDist, 'fonts', f), join('dist/webview/katex/fonts', f));
+}
+
 function buildMnistCache() {
   const out = 'dist/data/mnist-10k.bin';
   if (existsSync(out)) return;
@@ -76,8 +86,10 @@ function buildMnistCache() {
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   copyWasm();
+  copyKatex();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyWasm();
+  copyKatex();
   buildMnistCache();
 }

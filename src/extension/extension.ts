@@ -18,6 +18,7 @@ import { isInside, runsRootFor, settings } from './settings';
 import { countsLabel } from './sweepModel';
 import { SweepPanel, SweepPanels } from './sweepPanel';
 import { listSweeps, loadSweep, StartSweepOptions, SweepJob, SweepOutcome, SweepRunner } from './sweeps';
+import { TheoryPanel, TheoryPanels } from './theoryPanel';
 import { throttle } from './throttle';
 
 /** What activate() returns: used by the integration tests, and by other extensions that want to drive VAE Lab. */
@@ -29,6 +30,7 @@ export interface VaeLabApi {
   explorers: Explorers;
   sweeps: SweepRunner;
   sweepPanels: SweepPanels;
+  theoryPanels: TheoryPanels;
 }
 
 let manager: RunManager | undefined;
@@ -45,11 +47,12 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   const sweeps = new SweepRunner(context.asAbsolutePath(path.join('dist', 'cli.js')), output);
   const sweepPanels = new SweepPanels(context, log);
   sweepPanels.openRun = (runDir) => void dashboards.open(runDir);
+  const theoryPanels = new TheoryPanels(context, context.asAbsolutePath(path.join('dist', 'cli.js')), output, log);
   tree.runningSweep = (dir) => sweeps.findByDir(dir) !== undefined;
   const view = vscode.window.createTreeView('vaeLab.experiments', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   const status = vscode.window.createStatusBarItem('vaeLab.status', vscode.StatusBarAlignment.Left, 10);
   status.name = 'VAE Lab training';
-  context.subscriptions.push(output, manager, tree, diagnostics, dashboards, explorers, sweeps, sweepPanels, view, status);
+  context.subscriptions.push(output, manager, tree, diagnostics, dashboards, explorers, sweeps, sweepPanels, theoryPanels, view, status);
 
   // Live updates, throttled (the last update is never dropped). The status bar follows every step; the tree is
   // refreshed on state changes, epochs and file changes only, and at most once a second: every refresh replaces
@@ -89,8 +92,9 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   reg('vaeLab.resumeSweep', (arg?: unknown, options?: unknown) => resumeSweepCommand(arg, options, sweeps));
   reg('vaeLab.cancelSweep', (arg?: unknown) => cancelSweepCommand(arg, sweeps));
   reg('vaeLab.openSweep', (arg?: unknown) => openSweepCommand(arg, sweepPanels));
+  reg('vaeLab.openTheoryLab', (arg?: unknown) => theoryLabCommand(arg, tree, theoryPanels));
   updateStatusBar(status, manager);
-  return { manager, tree, diagnostics, dashboards, explorers, sweeps, sweepPanels };
+  return { manager, tree, diagnostics, dashboards, explorers, sweeps, sweepPanels, theoryPanels };
 }
 
 export function deactivate(): void {
@@ -338,6 +342,18 @@ async function collectResumable(m: RunManager): Promise<{ label: string; descrip
 async function dashboardCommand(arg: unknown, tree: ExperimentsTree, dashboards: Dashboards): Promise<void> {
   const runDir = await pickRun(arg, tree, () => true, 'Run to show');
   if (runDir) dashboards.open(runDir);
+}
+
+/** "VAE: Open Theory Lab": the lessons of `vae-lab theory` on a run (a finished one: the CLI loads its model). */
+async function theoryLabCommand(arg: unknown, tree: ExperimentsTree, panels: TheoryPanels): Promise<TheoryPanel | undefined> {
+  const runDir = await pickRun(arg instanceof vscode.Uri ? arg.fsPath : arg, tree, (r) => r.status !== 'running' && r.status !== 'queued' && !!r.record?.lastCheckpoint, 'Run to study in the Theory Lab');
+  if (!runDir) return undefined;
+  try {
+    return panels.open(runDir);
+  } catch (err) {
+    void vscode.window.showErrorMessage((err as Error).message);
+    return undefined;
+  }
 }
 
 async function newExperimentCommand(context: vscode.ExtensionContext): Promise<vscode.Uri | undefined> {

@@ -18,6 +18,8 @@ export interface WebviewPage {
   body: string;
   /** Bundle in dist/webview/, e.g. 'dashboardMain.js'. */
   script: string;
+  /** Further local stylesheets (path segments under the extension, e.g. ['dist', 'webview', 'katex', 'katex.min.css']). */
+  stylesheets?: string[][];
   /** Extra CSP directives, e.g. "; connect-src ..." for panels that fetch run files. */
   extraCsp?: string;
 }
@@ -32,7 +34,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, p
 <meta http-equiv="Content-Security-Policy" content="${csp(webview, n, page.extraCsp ?? '')}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${uri('media', 'webview.css')}">
-<title>${page.title}</title>
+${(page.stylesheets ?? []).map((p) => `<link rel="stylesheet" href="${uri(...p)}">\n`).join('')}<title>${page.title}</title>
 </head>
 <body>
 ${page.body}

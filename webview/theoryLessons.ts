@@ -7,6 +7,8 @@ export interface LessonText {
   /** Short tab label. */
   tab: string;
   intro: string;
+  /** The intro for a run with a 1-D code, where the view draws curves instead of a map (when it differs). */
+  intro1d?: string;
   /** Display formulas (TeX). */
   formulas: string[];
 }
@@ -18,6 +20,10 @@ export const LESSON_TEXT: Record<TheoryLesson, LessonText> = {
     intro:
       'The heatmap is the decoder\'s true posterior p(z|x) for one test example, computed on a grid by quadrature; the two ellipses are the encoder\'s q(z|x) at 1σ and 2σ. ' +
       'The ELBO falls short of log p(x) by exactly KL(q(z|x) ‖ p(z|x)): the further the ellipses sit from the heat, the larger the gap. ' +
+      'Importance-weighted bounds with k samples close the gap as k grows. Click a code in the scatter to look at another test example.',
+    intro1d:
+      'The solid curve is the decoder\'s true posterior p(z|x) for one test example, computed on a grid by quadrature; the dashed curve is the encoder\'s Gaussian q(z|x). ' +
+      'The ELBO falls short of log p(x) by exactly KL(q(z|x) ‖ p(z|x)): the less the two curves overlap, the larger the gap. ' +
       'Importance-weighted bounds with k samples close the gap as k grows. Click a code in the scatter to look at another test example.',
     formulas: [
       '\\log p(x) = \\underbrace{\\mathbb{E}_{q(z\\mid x)}\\big[\\log p(x\\mid z)\\big] - \\mathrm{KL}\\big(q(z\\mid x)\\,\\|\\,p(z)\\big)}_{\\text{ELBO}} + \\mathrm{KL}\\big(q(z\\mid x)\\,\\|\\,p(z\\mid x)\\big)',

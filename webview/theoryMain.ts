@@ -606,7 +606,7 @@ function renderLesson(lesson: TheoryLesson): void {
   const head = el('header', undefined, 'lesson-head');
   head.appendChild(el('h2', text.title));
   section.appendChild(head);
-  section.appendChild(el('p', text.intro, 'note'));
+  section.appendChild(el('p', view.run.latentDim === 1 && text.intro1d ? text.intro1d : text.intro, 'note'));
   for (const f of text.formulas) section.appendChild(tex(f));
   const counts: Counts = { plots: 0, rows: 0 };
   switch (state.status) {

@@ -105,8 +105,11 @@ async function reconstructionMse(model: AutoencoderModel, d: Dataset): Promise<n
   return total / d.n;
 }
 
-/** Importance-sampled log p(x), k samples per example, batches of examples with samples drawn in chunks. */
-async function logLikelihood(model: Vae, d: Dataset, k: number, examples: number, seed: number): Promise<{ k: number; examples: number; mean: number; stderr: number }> {
+/**
+ * Importance-sampled log p(x) with k samples for each of the first `examples` examples, in batches of 10 examples with
+ * samples drawn in chunks; seedOf(start, batch) seeds each batch.
+ */
+async function importanceValues(model: Vae, d: Dataset, k: number, examples: number, seedOf: (start: number, batch: number) => number): Promise<number[]> {
   const values: number[] = [];
   const bs = 10;
   for (let start = 0, i = 0; start < examples; start += bs, i++) {
@@ -114,15 +117,16 @@ async function logLikelihood(model: Vae, d: Dataset, k: number, examples: number
     const x = batchTensor(d, start, end);
     const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
     const posterior = model.posterior(x, labels);
-    const ll = await estimateLogLikelihood(
-      { target: x, posterior, decode: (z) => model.decode(z, labels ? (repeatRows(labels, z.shape[0] / labels.shape[0]) as tf.Tensor2D) : undefined), logLik: model.logLik },
-      k,
-      mixSeed(seed, i),
-      Math.max(1, Math.floor(2000 / (end - start))),
-    );
-    values.push(...ll);
+    const decode = (z: tf.Tensor2D) => model.decode(z, labels ? (repeatRows(labels, z.shape[0] / labels.shape[0]) as tf.Tensor2D) : undefined);
+    values.push(...(await estimateLogLikelihood({ target: x, posterior, decode, logLik: model.logLik }, k, seedOf(start, i), Math.max(1, Math.floor(2000 / (end - start))))));
     tf.dispose([x, labels, posterior.mean, posterior.logVar]);
   }
+  return values;
+}
+
+/** Importance-sampled log p(x), k samples per example: mean and standard error over the examples. */
+async function logLikelihood(model: Vae, d: Dataset, k: number, examples: number, seed: number): Promise<{ k: number; examples: number; mean: number; stderr: number }> {
+  const values = await importanceValues(model, d, k, examples, (_start, batch) => mixSeed(seed, batch));
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1);
   return { k, examples: values.length, mean, stderr: Math.sqrt(variance / values.length) };
@@ -137,20 +141,7 @@ export async function exactEvaluation(model: Vae, d: Dataset, n: number, seed: n
   const results: ExactExample[] = [];
   for (let i = 0; i < n; i++) results.push(await exactForExample(model, d, i));
   const iwae: Record<string, number> = {};
-  for (const k of EXACT_IWAE_KS) {
-    const values: number[] = [];
-    const bs = 10;
-    for (let start = 0; start < n; start += bs) {
-      const end = Math.min(n, start + bs);
-      const x = batchTensor(d, start, end);
-      const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
-      const posterior = model.posterior(x, labels);
-      const decode = (z: tf.Tensor2D) => model.decode(z, labels ? (repeatRows(labels, z.shape[0] / labels.shape[0]) as tf.Tensor2D) : undefined);
-      values.push(...(await estimateLogLikelihood({ target: x, posterior, decode, logLik: model.logLik }, k, mixSeed(seed, k, start), Math.max(1, Math.floor(2000 / (end - start))))));
-      tf.dispose([x, labels, posterior.mean, posterior.logVar]);
-    }
-    iwae[String(k)] = mean(values);
-  }
+  for (const k of EXACT_IWAE_KS) iwae[String(k)] = mean(await importanceValues(model, d, k, n, (start) => mixSeed(seed, k, start)));
   const cells = results.map((r) => r.grid.cells);
   return {
     examples: n,

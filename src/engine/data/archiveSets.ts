@@ -5,7 +5,7 @@
 // was verified, so here only what a damaged or replaced file would break is checked: sizes, IDX headers, labels.
 import * as fs from 'fs';
 import * as os from 'os';
-import { ArchiveMember, CatalogEntry, dataRoot, datasetDir, placeByHand } from './catalog';
+import { ArchiveMember, CatalogEntry, dataRoot, datasetDir, notDownloaded } from './catalog';
 import { DataError, Dataset } from './dataset';
 import { cachedMembers } from './extract';
 
@@ -119,9 +119,7 @@ export function loadArchiveDataset(entry: CatalogEntry, limit: number | undefine
     if (c.size !== undefined && !c.ok) throw new DataError(c.path, `is ${c.size} bytes, expected ${c.member.bytes}: delete it and run vae-lab data get ${entry.name}.`);
   }
   if (cached.some((c) => !c.ok)) {
-    const err = new DataError(entry.name, 'is not downloaded');
-    err.message = `${entry.name} is not downloaded: run vae-lab data get ${entry.name} (or ${placeByHand(entry, root)}).`;
-    throw err;
+    throw notDownloaded(entry, root);
   }
   const train = split(entry, cached, 'train', limit);
   const test = split(entry, cached, 'test', limit ? Math.ceil(limit / 4) : undefined);

@@ -3,6 +3,7 @@
 // No I/O here: downloading is download.ts, reading the cached files is datasets.ts.
 import * as os from 'os';
 import * as path from 'path';
+import { DataError } from './dataset';
 
 /** Overrides the cache folder's root (default ~/.vae-lab/datasets); the extension sets it from vaeLab.dataFolder. */
 export const DATA_DIR_ENV = 'VAE_LAB_DATA_DIR';
@@ -280,6 +281,13 @@ export function fileUrl(base: string, file: CatalogFile): string {
 /** The folder that keeps an archive entry's download: <root>/<archiveDir or name>/. */
 export function archiveFolder(entry: CatalogEntry, root = dataRoot()): string {
   return datasetDir(entry.archiveDir ?? entry.name, root);
+}
+
+/** The one-line error for a data set that is not in the cache folder (its DataError names the set, not a file). */
+export function notDownloaded(entry: CatalogEntry, root = dataRoot()): DataError {
+  const err = new DataError(entry.name, 'is not downloaded');
+  err.message = `${entry.name} is not downloaded: run vae-lab data get ${entry.name} (or ${placeByHand(entry, root)}).`;
+  return err;
 }
 
 /** How to place the files by hand, for messages: "put a, b, c and d in <folder>". */

@@ -5,7 +5,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { CatalogEntry, CatalogFile, FileRole, catalogEntry, dataRoot, datasetDir, placeByHand } from './catalog';
+import { CatalogEntry, CatalogFile, FileRole, catalogEntry, dataRoot, datasetDir, notDownloaded } from './catalog';
 import { DataError, Dataset } from './dataset';
 import { loadArchiveDataset } from './archiveSets';
 import { cachedMembers } from './extract';
@@ -90,9 +90,7 @@ export function loadCatalogDataset(source: string | CatalogEntry, limit: number 
     }
   }
   if (cached.some((c) => !c.ok)) {
-    const err = new DataError(name, 'is not downloaded');
-    err.message = `${name} is not downloaded: run vae-lab data get ${name} (or ${placeByHand(entry, root)}).`;
-    throw err;
+    throw notDownloaded(entry, root);
   }
   const files = Object.fromEntries(cached.map((c) => [c.file.role, c.path])) as Record<FileRole, string>;
   const train = split(entry, files, 'train', limit);

@@ -87,6 +87,37 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
+/**
+ * Create `dir` with its first files in one step: `fill` writes them into a hidden sibling folder, which is then renamed
+ * to `dir`. A kill at any moment leaves no folder or a complete one, never a folder without its record file; a hidden
+ * leftover of a killed process is removed by the next creation in the same parent. Returns the first folder created
+ * above `dir` (as fs.mkdirSync's recursive form does), so that a caller can undo the whole creation.
+ */
+export function createFolderAtomic(dir: string, fill: (staging: string) => void): string {
+  const parent = path.dirname(dir);
+  const created = fs.mkdirSync(parent, { recursive: true });
+  removeStaleStaging(parent);
+  const staging = path.join(parent, `.${path.basename(dir)}.${process.pid}.new`);
+  fs.mkdirSync(staging);
+  try {
+    fill(staging);
+    fs.renameSync(staging, dir);
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  return created ?? dir;
+}
+
+const STAGING = /^\..+\.(\d+)\.new$/;
+
+function removeStaleStaging(parent: string): void {
+  for (const name of fs.readdirSync(parent)) {
+    const m = STAGING.exec(name);
+    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
 /** A run id that sorts by creation time: 20261121-093012-4f2a. */
 export function newRunId(now = new Date(), rand = Math.random): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -167,7 +198,7 @@ export function listRecordFolders(dir: string, recordOf: (folder: string) => str
     return [];
   }
   return names
-    .filter((n) => fs.existsSync(recordOf(path.join(dir, n))))
+    .filter((n) => !n.startsWith('.') && fs.existsSync(recordOf(path.join(dir, n)))) // hidden: a folder being created
     .sort()
     .map((n) => path.join(dir, n));
 }

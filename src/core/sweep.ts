@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { applyOverride, ConfigError, ConfigIssue, ExperimentConfig, parseExperimentText, resolveExperiment, VARIATIONAL_KINDS } from './config';
 import type { RunStatus } from './protocol';
-import { effectiveStatus, newRunId, processAlive, readFolderRecord, readRunRecord, RunRecord, runFiles, writeJsonAtomic } from './runFolder';
+import { createFolderAtomic, effectiveStatus, newRunId, processAlive, readFolderRecord, readRunRecord, RunRecord, runFiles, writeJsonAtomic } from './runFolder';
 
 export const SWEEP_FORMAT_VERSION = 1;
 /** Runs one sweep may expand into. */
@@ -340,28 +340,30 @@ export function createSweep(o: CreateSweepOptions): { dir: string; record: Sweep
     parallel: o.parallel ?? x.spec.parallel ?? 1,
     runs: [],
   };
-  fs.mkdirSync(sweepFiles.runs(dir), { recursive: true });
-  for (const c of x.children) {
-    const rel = childDir(c.index);
-    const runDir = path.join(dir, rel);
-    const runId = `${sweepId}-${rel.slice(-3)}`;
-    const run: RunRecord = {
-      formatVersion: 1,
-      runId,
-      experiment: x.base.name,
-      experimentFile: file,
-      status: 'queued',
-      config: c.config,
-      createdAt: t,
-      updatedAt: t,
-      timings: { totalSeconds: 0, epochSeconds: [] },
-      progress: { epoch: 0, step: 0, totalSteps: 0 },
-      sweep: { id: sweepId, index: c.index, dir, params: c.params, seed: c.seed },
-    };
-    writeJsonAtomic(runFiles.record(runDir), run);
-    record.runs.push({ index: c.index, dir: rel, runId, params: c.params, seed: c.seed, status: 'queued' });
-  }
-  writeJsonAtomic(sweepFiles.record(dir), record);
+  // The sweep folder appears whole (sweep.json and every child's run.json) or not at all.
+  createFolderAtomic(dir, (staging) => {
+    fs.mkdirSync(sweepFiles.runs(staging), { recursive: true });
+    for (const c of x.children) {
+      const rel = childDir(c.index);
+      const runId = `${sweepId}-${rel.slice(-3)}`;
+      const run: RunRecord = {
+        formatVersion: 1,
+        runId,
+        experiment: x.base.name,
+        experimentFile: file,
+        status: 'queued',
+        config: c.config,
+        createdAt: t,
+        updatedAt: t,
+        timings: { totalSeconds: 0, epochSeconds: [] },
+        progress: { epoch: 0, step: 0, totalSteps: 0 },
+        sweep: { id: sweepId, index: c.index, dir, params: c.params, seed: c.seed },
+      };
+      writeJsonAtomic(runFiles.record(path.join(staging, rel)), run);
+      record.runs.push({ index: c.index, dir: rel, runId, params: c.params, seed: c.seed, status: 'queued' });
+    }
+    writeJsonAtomic(sweepFiles.record(staging), record);
+  });
   return { dir, record };
 }
 

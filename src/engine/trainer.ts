@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, ExperimentConfig } from '../core/config';
 import { ConfigError, formatIssue, resolveExperiment } from '../core/config';
 import type { BackendInfo, EngineEvent, EpochExact, EvalSplitMetrics, RunStatus, TermMetrics } from '../core/protocol';
-import { newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
+import { createFolderAtomic, newRunId, parseMetricsText, readRunRecord, RunRecord, runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { initBackend } from './backends/index';
 import { BYTE_VALUES, copyRows, Dataset, ExampleValues, exampleSize, floatRows, loadData, numClasses, SplitData, subset, range } from './data';
 import { batchLabels, batchTensor, evaluateSplit, exactForExample, MetricSums, SumsSnapshot } from './evaluate';
@@ -98,7 +98,6 @@ export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<R
   const data = loadData(config, path.dirname(path.resolve(req.experimentFile)));
   const runId = newRunId();
   const runDir = path.join(path.resolve(req.runsRoot), config.name, runId);
-  const created = folderWrite(runDir, () => fs.mkdirSync(runDir, { recursive: true }), 'create');
   const t = now();
   const record: RunRecord = {
     formatVersion: 1,
@@ -113,13 +112,13 @@ export async function startRun(req: TrainRequest, hooks: EngineHooks): Promise<R
     timings: { totalSeconds: 0, epochSeconds: [] },
     progress: { epoch: 0, step: 0, totalSteps: 0 },
   };
-  // run.json at once, so that the folder is a run (interrupted, resumable) whenever the process is killed.
-  writeRunJson(runFiles.record(runDir), record);
+  // The folder appears with its run.json, so that it is a run (interrupted, resumable) whenever the process is killed.
+  const created = folderWrite(runDir, () => createFolderAtomic(runDir, (staging) => writeJsonAtomic(runFiles.record(staging), record)), 'create');
   let backend: BackendInfo;
   try {
     backend = await initBackend(config.backend);
   } catch (err) {
-    fs.rmSync(created ?? runDir, { recursive: true, force: true });
+    fs.rmSync(created, { recursive: true, force: true });
     throw err;
   }
   record.backend = backend;

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { effectiveStatus, readRunRecord, runFiles } from '../../src/core/runFolder';
+import { createFolderAtomic, effectiveStatus, listRuns, readRunRecord, runFiles, writeJsonAtomic } from '../../src/core/runFolder';
 import { readCheckpointFile } from '../../src/engine/modelIO';
 import { Rng } from '../../src/engine/rng';
 import { escapeRegExp, REPO, tmpDir, writeJson } from './helpers';
@@ -33,9 +33,11 @@ async function trainAndKill(file: string, runs: string, ms: number): Promise<str
   child.kill('SIGKILL');
   await exited;
   const root = path.join(runs, 'small');
-  const dirs = fs.existsSync(root) ? fs.readdirSync(root).map((d) => path.join(root, d)) : [];
-  assert.ok(dirs.length <= 1);
-  return dirs[0];
+  const names = fs.existsSync(root) ? fs.readdirSync(root) : [];
+  // A kill while the folder is being created leaves at most a hidden staging folder, never a visible run without run.json.
+  const visible = names.filter((n) => !n.startsWith('.'));
+  assert.ok(visible.length <= 1 && names.length - visible.length <= 1, names.join(', '));
+  return visible.length ? path.join(root, visible[0]) : undefined;
 }
 
 /** Every line of metrics.jsonl parses, except at most an unterminated last line (which readers skip). */
@@ -91,6 +93,29 @@ test('SIGKILL at 20 random moments: the run folder is never corrupt, shows as in
   // The trials must have hit the interesting moments, not only the start or the end.
   assert.ok(summary.filter((s) => s.includes('resumed')).length >= 10, summary.join('\n'));
   assert.ok(summary.some((s) => /checkpoint at step \d+/.test(s)), summary.join('\n'));
+});
+
+test("a folder is created whole or not at all; a dead process's staging folder is removed by the next creation", () => {
+  const root = tmpDir('faults-atomic');
+  const parent = path.join(root, 'exp');
+  // A staging folder left by a process that no longer exists (the pid of a child that has exited), and one of a live process.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const stale = path.join(parent, `.20260101-000000-0000.${dead.stdout}.new`);
+  const live = path.join(parent, `.20260101-000000-0001.${process.pid}.new`);
+  fs.mkdirSync(stale, { recursive: true });
+  fs.mkdirSync(live);
+  writeJsonAtomic(path.join(live, 'run.json'), { status: 'queued' }); // filled, not yet renamed
+  const dir = path.join(parent, '20260101-000001-0002');
+  assert.throws(() => createFolderAtomic(dir, (staging) => {
+    writeJsonAtomic(path.join(staging, 'run.json'), { half: true });
+    throw new Error('killed while filling');
+  }), /killed while filling/);
+  assert.equal(fs.existsSync(dir), false, 'a failed fill leaves no folder');
+  assert.equal(fs.existsSync(stale), false, "a dead process's leftover is removed");
+  assert.equal(fs.existsSync(live), true, "a live process's staging folder is left alone");
+  createFolderAtomic(dir, (staging) => writeJsonAtomic(path.join(staging, 'run.json'), { status: 'queued' }));
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')), { status: 'queued' });
+  assert.deepEqual(listRuns(root, 'exp'), [dir], 'hidden staging folders are never listed as runs');
 });
 
 test('a runs folder that cannot be created: one clear line naming it, exit 1, nothing written', () => {

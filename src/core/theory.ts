@@ -187,6 +187,8 @@ export interface HolesResult extends TheoryHeader<'holes', HolesSettings> {
   meansKdePriorMassInHoles?: number;
   /** Range of the codes (E_q[z|x] or z = f(x)) per dimension, and the share outside the grid. */
   codeRange: { lo: number[]; hi: number[]; outsideGrid: number };
+  /** The same lesson on other runs (the run's sweep siblings, or `--with`), on the same grid: an AE next to a VAE. */
+  companions?: HolesResult[];
 }
 
 // linear-pca -----------------------------------------------------------------------------------------------------
@@ -236,6 +238,24 @@ export interface LikelihoodsResult extends TheoryHeader<'likelihoods', Likelihoo
   maxAbsDifference: number;
   /** The first few examples' values, for display. */
   perExample: { negLogLik: number[]; formula: number[] };
+  /** Pictures (image data only): test inputs, their reconstructions and draws from the prior, decoded to E[x|z]. */
+  images?: TheoryImages;
+  /** The same lesson on other runs (the run's sweep siblings, or `--with`): Bernoulli next to Gaussian likelihoods. */
+  companions?: LikelihoodsResult[];
+}
+
+/**
+ * Examples as pictures, for side-by-side comparisons: bytes 0..255 of values clipped to [0, 1], row-major height x
+ * width x channels. Reconstructions and samples are the mean of p(x|z) (the Bernoulli's probabilities, the
+ * Gaussian's means), decoded from z = E_q[z|x] (or f(x)) and from z ~ N(0, I) drawn with `seed` (the same codes for
+ * every run of one latent size).
+ */
+export interface TheoryImages {
+  shape: [number, number, number];
+  seed: number;
+  inputs: number[][];
+  reconstructions: number[][];
+  samples: number[][];
 }
 
 export type TheoryResult = PosteriorResult | ReparamResult | MonteCarloResult | HolesResult | LinearPcaResult | LikelihoodsResult;

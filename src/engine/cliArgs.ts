@@ -9,6 +9,8 @@ export interface ParsedArgs {
   set: string[];
   /** --sbatch-arg values (sweeps on Slurm), in order. */
   sbatchArgs: string[];
+  /** --with values (theory: other runs to compare with), in order. */
+  withRuns: string[];
   flags: Map<string, string>;
   json: boolean;
   /** Options without a value that were given (e.g. --from-wheel). */
@@ -16,8 +18,8 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(argv: string[]): ParsedArgs {
-  const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], sbatchArgs: [], flags: new Map(), json: false, switches: new Set() };
-  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed', '--dir', '--wheel', '--executor', '--parallel', '--partition', '--time', '--cpus-per-task', '--throttle', '--sbatch-arg', '--mirror', '--exact-examples', '--example']);
+  const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], sbatchArgs: [], withRuns: [], flags: new Map(), json: false, switches: new Set() };
+  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed', '--dir', '--wheel', '--executor', '--parallel', '--partition', '--time', '--cpus-per-task', '--throttle', '--sbatch-arg', '--mirror', '--exact-examples', '--example', '--with']);
   const switches = new Set(['--from-wheel', '--download', '--exact']);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
@@ -31,6 +33,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
       if (value === undefined) throw new UsageError(`${name} needs a value.`);
       if (name === '--set') out.set.push(value);
       else if (name === '--sbatch-arg') out.sbatchArgs.push(value);
+      else if (name === '--with') out.withRuns.push(value);
       else out.flags.set(name, value);
     } else out.positional.push(a);
   }

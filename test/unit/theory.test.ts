@@ -16,7 +16,7 @@ import { principalAnglesDegrees, topPrincipalComponents } from '../../src/engine
 import { createModel } from '../../src/engine/models';
 import { Vae } from '../../src/engine/models/vae';
 import { Rng } from '../../src/engine/rng';
-import { computeTheory } from '../../src/engine/theory/command';
+import { computeTheory, sweepSiblings } from '../../src/engine/theory/command';
 import { batchOf, logLogSlope } from '../../src/engine/theory/common';
 import { holesLesson } from '../../src/engine/theory/holes';
 import { likelihoodsLesson } from '../../src/engine/theory/likelihoods';
@@ -200,7 +200,7 @@ test('linear-pca: a linear autoencoder trained to convergence spans the PCA subs
   const { model, data } = await loadRunModel(runDir);
   const batch = batchOf(model, data.test, 0, data.test.n);
   try {
-    const l = await likelihoodsLesson(model, batch, RUN);
+    const l = await likelihoodsLesson(model, batch, RUN, { shape: data.test.shape, seed: 5 });
     assert.equal(l.likelihood, 'gaussian');
     assert.equal(l.sigma, Math.exp(Math.log(0.1)));
     const n = 12;
@@ -279,14 +279,67 @@ test('likelihoods on a Bernoulli VAE: the engine\'s -log p(x|z) is the textbook 
   const { model, data } = await loadRunModel(vae);
   const batch = batchOf(model, data.test, 0, Math.min(100, data.test.n));
   try {
-    const l: LikelihoodsResult = await likelihoodsLesson(model, batch, RUN);
+    const l: LikelihoodsResult = await likelihoodsLesson(model, batch, RUN, { shape: data.test.shape, seed: 5 });
     assert.equal(l.likelihood, 'bernoulli');
     // Grey-level MNIST pixels: the floor is positive and finite (0 log 0 counted as 0).
     assert.ok(Number.isFinite(l.constant) && l.constant > 0, `entropy floor ${l.constant}`);
     assert.ok(l.negLogLik > l.constant, `BCE ${l.negLogLik} above the floor ${l.constant}`);
     assert.ok(l.maxAbsDifference < 1e-3 * l.negLogLik, `engine vs textbook BCE: ${l.maxAbsDifference}`);
+    // Pictures for the side-by-side view: the inputs are the test images' bytes; the reconstructions are closer to
+    // them than the samples from the prior are.
+    const img = l.images!;
+    assert.deepEqual(img.shape, [28, 28, 1]);
+    assert.equal(img.inputs.length, 8);
+    const xs = floatRows(data.test, 0, 8);
+    img.inputs.forEach((row, i) => row.forEach((v, j) => assert.equal(v, Math.round(xs[i * 784 + j] * 255))));
+    for (const set of [img.reconstructions, img.samples]) for (const row of set) assert.ok(row.length === 784 && row.every((v) => Number.isInteger(v) && v >= 0 && v <= 255));
+    // Each reconstruction is nearer its own input than the other inputs (mean absolute difference, bytes), and nearer
+    // than the samples are.
+    const d = (a: number[], b: number[]) => a.reduce((t, v, j) => t + Math.abs(v - b[j]), 0) / a.length;
+    const own = img.reconstructions.map((r, i) => d(r, img.inputs[i]));
+    const others = img.reconstructions.map((r, i) => img.inputs.filter((_, k) => k !== i).reduce((t, x) => t + d(r, x), 0) / 7);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    assert.ok(mean(own) < 0.95 * mean(others), `reconstruction to its input ${mean(own)} vs to the others ${mean(others)}`);
+    assert.ok(mean(own) < mean(img.samples.map((r, i) => d(r, img.inputs[i]))), 'the reconstructions are nearer the inputs than the samples');
   } finally {
     tf.dispose([batch.x, batch.labels]);
     model.dispose();
   }
+});
+
+test('holes and likelihoods compare a run with others: --with, and by default its completed sweep siblings', async () => {
+  const { vae, ae } = await trainedRuns();
+  const { result } = await computeTheory(vae, 'holes', { with: [ae] });
+  const h = result as HolesResult;
+  assert.equal(h.kind, 'vae');
+  assert.equal(h.companions?.length, 1);
+  const c = h.companions![0];
+  assert.equal(c.kind, 'ae');
+  assert.deepEqual(c.settings.grid, h.settings.grid, 'one grid for both');
+  assert.ok(c.priorMassInHoles > 2 * h.priorMassInHoles, `AE ${c.priorMassInHoles} vs VAE ${h.priorMassInHoles}`);
+  assert.equal(JSON.parse(fs.readFileSync(theoryFiles.lesson(vae, 'holes'), 'utf8')).companions.length, 1, 'stored in the run\'s holes.json');
+  // --with on a lesson that does not compare, and a companion the lesson does not apply to, are one-line errors.
+  await assert.rejects(computeTheory(vae, 'montecarlo', { with: [ae] }), /--with goes with the holes and likelihoods lessons/);
+  // A lesson sweep (model.kind over vae and ae, one short epoch each): the VAE child is compared with its sibling
+  // without --with; the samples of both come from the same prior draws.
+  const dir = tmpDir('theory-sweep');
+  const file = writeJson(path.join(dir, 'pair.vae.json'), {
+    name: 'pair',
+    backend: 'wasm',
+    data: { source: 'mnist', options: { limit: 400 } },
+    model: { kind: 'vae', latentDim: 2, encoder: { hidden: [32] }, likelihood: 'bernoulli' },
+    training: { epochs: 1, batchSize: 50, seed: 3 },
+    logging: { metricsEvery: 50, imagesEvery: 1000 },
+    sweep: { method: 'grid', parameters: { 'model.kind': { values: ['vae', 'ae'] } } },
+  });
+  const r = spawnSync(process.execPath, [CLI, 'sweep', file, '--out', path.join(dir, 'runs'), '--json'], { cwd: REPO, encoding: 'utf8', timeout: 180000 });
+  assert.equal(r.status, 0, r.stderr);
+  const sweepDir = r.stdout.trim().split('\n').pop()!;
+  const child = (i: string) => path.join(sweepDir, 'runs', i);
+  assert.deepEqual(sweepSiblings(child('000'), 'holes'), [child('001')]);
+  const l = (await computeTheory(child('000'), 'likelihoods')).result as LikelihoodsResult;
+  assert.equal(l.companions?.length, 1);
+  assert.equal(l.companions![0].runId, readRunRecord(child('001')).runId);
+  assert.deepEqual(l.companions![0].images!.inputs, l.images!.inputs, 'the same test examples');
+  assert.equal(l.companions![0].images!.seed, l.images!.seed, 'the same prior draws');
 });

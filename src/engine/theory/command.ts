@@ -1,9 +1,13 @@
-// `vae-lab theory <run folder> <lesson> [--example i] [--seed S] [--json]`: compute one lesson of the theory lab on a
-// trained run and write it to <run>/theory/<lesson>.json (posterior: theory/posterior-<i>.json), atomically.
+// `vae-lab theory <run folder> <lesson> [--example i] [--with <run>]... [--seed S] [--json]`: compute one lesson of the
+// theory lab on a trained run and write it to <run>/theory/<lesson>.json (posterior: theory/posterior-<i>.json),
+// atomically. The holes and likelihoods lessons are also computed on the runs given with --with (default: the run's
+// completed sweep siblings) and stored under `companions`, to be shown side by side.
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { VARIATIONAL_KINDS } from '../../core/config';
-import { writeJsonAtomic } from '../../core/runFolder';
-import { isTheoryLesson, THEORY_LESSONS, THEORY_TITLES, theoryFiles, TheoryLesson, TheoryResult } from '../../core/theory';
+import { readRunRecord, writeJsonAtomic } from '../../core/runFolder';
+import { readSweepRecord } from '../../core/sweep';
+import { isTheoryLesson, LikelihoodsResult, THEORY_LESSONS, THEORY_TITLES, theoryFiles, TheoryLesson, TheoryResult } from '../../core/theory';
 import { ParsedArgs, UsageError } from '../cliArgs';
 import { Dataset, subset } from '../data';
 import { LinearAutoencoder } from '../models/linearAe';
@@ -18,7 +22,7 @@ import { monteCarloLesson } from './montecarlo';
 import { posteriorLesson } from './posterior';
 import { reparamLesson } from './reparam';
 
-export const THEORY_USAGE = `  vae-lab theory <run folder> <${THEORY_LESSONS.join('|')}> [--example i] [--seed S] [--json]`;
+export const THEORY_USAGE = `  vae-lab theory <run folder> <${THEORY_LESSONS.join('|')}> [--example i] [--with <run folder>]... [--seed S] [--json]`;
 
 /** Training examples in the reparam lesson's batch and test examples in the montecarlo / likelihoods batches. */
 const REPARAM_BATCH = 32;
@@ -28,10 +32,65 @@ const LIKELIHOODS_BATCH = 100;
 export interface TheoryOptions {
   example?: number;
   seed?: number;
+  /** holes, likelihoods: other runs to compute the lesson on and show side by side (default: the run's sweep siblings). */
+  with?: string[];
 }
 
-/** Compute a lesson on a run, write its file and return it with the file's path. */
+/** Lessons that compare the run with others (an AE next to a VAE, Bernoulli next to Gaussian). */
+const COMPARED: readonly TheoryLesson[] = ['holes', 'likelihoods'];
+
+/** Compute a lesson on a run (and on the runs it is compared with), write its file and return it with the file's path. */
 export async function computeTheory(runDir: string, lesson: TheoryLesson, opts: TheoryOptions = {}): Promise<{ result: TheoryResult; file: string }> {
+  if (opts.with?.length && !COMPARED.includes(lesson)) throw new UsageError(`--with goes with the ${COMPARED.join(' and ')} lessons.`);
+  const { result, seed } = await lessonOnRun(runDir, lesson, opts);
+  if (COMPARED.includes(lesson)) {
+    const explicit = opts.with !== undefined && opts.with.length > 0;
+    const companions: TheoryResult[] = [];
+    for (const dir of explicit ? opts.with! : sweepSiblings(runDir, lesson)) {
+      if (path.resolve(dir) === path.resolve(runDir)) continue;
+      try {
+        // The same seed: the same prior draws for the samples, the same training codes for the densities.
+        companions.push((await lessonOnRun(dir, lesson, { seed })).result);
+      } catch (err) {
+        throw err instanceof UsageError ? new UsageError(`--with ${dir}: ${err.message}`) : err;
+      }
+    }
+    if (companions.length > 0) (result as { companions?: TheoryResult[] }).companions = companions;
+  }
+  const file = theoryFiles.lesson(runDir, lesson, opts.example ?? 0);
+  writeJsonAtomic(file, result);
+  return { result, file };
+}
+
+/**
+ * The completed runs of the same sweep as `runDir` that the lesson applies to (holes: latentDim 1 or 2), in the
+ * sweep's order: a lesson sweep (model.kind over ae and vae, model.likelihood over three) compares its children.
+ */
+export function sweepSiblings(runDir: string, lesson: TheoryLesson): string[] {
+  const sweep = readRunRecord(runDir).sweep;
+  if (!sweep) return [];
+  let runs: { dir: string }[];
+  try {
+    runs = readSweepRecord(sweep.dir).runs;
+  } catch {
+    return []; // the sweep folder was moved or removed: the run stands alone
+  }
+  const out: string[] = [];
+  for (const r of runs) {
+    const dir = path.join(sweep.dir, r.dir);
+    if (path.resolve(dir) === path.resolve(runDir)) continue;
+    try {
+      const rec = readRunRecord(dir);
+      if (rec.status === 'completed' && (lesson !== 'holes' || rec.config.model.latentDim <= 2)) out.push(dir);
+    } catch {
+      /* a child without a readable run.json is skipped */
+    }
+  }
+  return out;
+}
+
+/** Compute a lesson on one run; returns the result and the seed it used. */
+async function lessonOnRun(runDir: string, lesson: TheoryLesson, opts: TheoryOptions): Promise<{ result: TheoryResult; seed: number }> {
   const { record, config, model, data } = await loadRunModel(runDir);
   try {
     const kind = config.model.kind;
@@ -80,16 +139,14 @@ export async function computeTheory(runDir: string, lesson: TheoryLesson, opts: 
       case 'likelihoods': {
         const batch = batchOf(model, test, 0, Math.min(test.n, LIKELIHOODS_BATCH));
         try {
-          result = await likelihoodsLesson(model, batch, run);
+          result = await likelihoodsLesson(model, batch, run, { shape: test.shape, seed });
         } finally {
           tf.dispose([batch.x, batch.labels]);
         }
         break;
       }
     }
-    const file = theoryFiles.lesson(runDir, lesson, opts.example ?? 0);
-    writeJsonAtomic(file, result);
-    return { result, file };
+    return { result, seed };
   } finally {
     model.dispose();
   }
@@ -123,6 +180,7 @@ export function theorySummary(r: TheoryResult): string {
       lines.push(`${r.kind}, ${r.settings.examples} training codes, ${r.settings.density === 'kde' ? `kernel density (bandwidth ${r.settings.bandwidth})` : 'aggregate posterior'} on ${r.settings.grid.cells.join(' x ')} cells over [${r.settings.grid.lo.join(', ')}] to [${r.settings.grid.hi.join(', ')}]`);
       lines.push(`prior mass in holes (code density < ${r.settings.threshold} x prior): ${f(r.priorMassInHoles, 4)}${r.meansKdePriorMassInHoles !== undefined ? `; a kernel density of the means alone: ${f(r.meansKdePriorMassInHoles, 4)}` : ''}`);
       lines.push(`codes range [${r.codeRange.lo.map((v) => f(v, 2)).join(', ')}] to [${r.codeRange.hi.map((v) => f(v, 2)).join(', ')}], ${f(100 * r.codeRange.outsideGrid, 1)}% outside the grid; code mass on the grid ${f(r.codeMassOnGrid, 4)}`);
+      for (const c of r.companions ?? []) lines.push(`compared with ${c.kind} (run ${c.runId}): prior mass in holes ${f(c.priorMassInHoles, 4)}`);
       break;
     case 'linear-pca':
       lines.push(`k = ${r.settings.k}, ${r.settings.examples} training examples of ${r.dataDim} values, PCA by ${r.settings.pcaMethod}`);
@@ -130,11 +188,18 @@ export function theorySummary(r: TheoryResult): string {
       lines.push(`reconstruction squared error per example: autoencoder ${f(r.aeReconstructionError, 4)}, PCA rank ${r.settings.k} ${f(r.pcaReconstructionError, 4)}`);
       break;
     case 'likelihoods':
-      if (r.likelihood === 'bernoulli') lines.push(`Bernoulli: -log p(x|z) ${f(r.negLogLik, 4)} = BCE ${f(r.formula, 4)} nats per example (largest difference ${e(r.maxAbsDifference)}); the BCE's floor sum H(x_i): ${f(r.constant, 3)}`);
-      else lines.push(`Gaussian sigma ${f(r.sigma, 4)}: -log p(x|z) ${f(r.negLogLik, 4)} = SSE/(2 sigma^2) ${f(r.scaledSse, 4)} + (n/2) log(2 pi sigma^2) ${f(r.constant, 4)} (n = ${r.dims}; largest difference ${e(r.maxAbsDifference)}); SSE ${f(r.sse, 4)}`);
+      for (const c of [r, ...(r.companions ?? [])]) {
+        if (c !== r) lines.push(`compared with run ${c.runId}:`);
+        lines.push(likelihoodLine(c));
+      }
       break;
   }
   return lines.join('\n');
+}
+
+function likelihoodLine(r: LikelihoodsResult): string {
+  if (r.likelihood === 'bernoulli') return `Bernoulli: -log p(x|z) ${f(r.negLogLik, 4)} = BCE ${f(r.formula, 4)} nats per example (largest difference ${e(r.maxAbsDifference)}); the BCE's floor sum H(x_i): ${f(r.constant, 3)}`;
+  return `Gaussian${r.likelihood === 'gaussian-learned' ? ', learned' : ''} sigma ${f(r.sigma, 4)}: -log p(x|z) ${f(r.negLogLik, 4)} = SSE/(2 sigma^2) ${f(r.scaledSse, 4)} + (n/2) log(2 pi sigma^2) ${f(r.constant, 4)} (n = ${r.dims}; largest difference ${e(r.maxAbsDifference)}); SSE ${f(r.sse, 4)}`;
 }
 
 /** The CLI command. */
@@ -149,7 +214,7 @@ export async function theoryCommand(args: ParsedArgs): Promise<number> {
   const seedFlag = args.flags.get('--seed');
   const seed = seedFlag === undefined ? undefined : Number(seedFlag);
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${seedFlag}".`);
-  const { result, file } = await computeTheory(dir, lesson, { example, seed });
+  const { result, file } = await computeTheory(dir, lesson, { example, seed, with: args.withRuns.length ? args.withRuns : undefined });
   if (args.json) process.stdout.write(JSON.stringify(result) + '\n');
   else process.stdout.write(`${theorySummary(result)}\nWritten: ${file}\n`);
   return 0;

@@ -9,14 +9,21 @@
 // The engine's likelihood code (objectives/likelihood.ts, the stable forms) is compared with these textbook formulas
 // on test examples reconstructed through the deterministic code (E_q[z|x] for the VAE family, f(x) for autoencoders).
 import * as tf from '@tensorflow/tfjs';
-import type { LikelihoodsResult, LikelihoodsSettings } from '../../core/theory';
+import type { LikelihoodsResult, LikelihoodsSettings, TheoryImages } from '../../core/theory';
 import type { AutoencoderModel } from '../models';
 import { flat } from '../objectives/likelihood';
-import { header } from './common';
+import { header, tfSeed } from './common';
 
 const SHOWN = 10;
+/** Pictures per row of the comparison: inputs, reconstructions, samples. */
+const PICTURES = 8;
 
-export async function likelihoodsLesson(model: AutoencoderModel, batch: { x: tf.Tensor; labels?: tf.Tensor2D }, run: { runId: string; experiment: string }): Promise<LikelihoodsResult> {
+export async function likelihoodsLesson(
+  model: AutoencoderModel,
+  batch: { x: tf.Tensor; labels?: tf.Tensor2D },
+  run: { runId: string; experiment: string },
+  opts: { shape: number[]; seed: number },
+): Promise<LikelihoodsResult> {
   const t0 = Date.now();
   const likelihood = model.config.model.likelihood;
   const b = batch.x.shape[0];
@@ -60,5 +67,20 @@ export async function likelihoodsLesson(model: AutoencoderModel, batch: { x: tf.
     scaledSse: sigmaValue !== undefined ? mean(scaled) : undefined,
     maxAbsDifference: maxAbs,
     perExample: { negLogLik: Array.from(engine.subarray(0, SHOWN)), formula: Array.from(formula.subarray(0, SHOWN)) },
+    ...(opts.shape.length === 3 ? { images: await pictures(model, batch, opts.shape as [number, number, number], opts.seed) } : {}),
   };
+}
+
+/** The first test inputs, their reconstructions through the deterministic code, and decoded draws from the prior. */
+async function pictures(model: AutoencoderModel, batch: { x: tf.Tensor; labels?: tf.Tensor2D }, shape: [number, number, number], seed: number): Promise<TheoryImages> {
+  const n = Math.min(PICTURES, batch.x.shape[0]);
+  const tensors = tf.tidy(() => {
+    const x = batch.x.slice(0, n);
+    const labels = batch.labels?.slice([0, 0], [n, -1]);
+    const toBytes = (t: tf.Tensor) => flat(t).clipByValue(0, 1).mul(255).round();
+    return [toBytes(x), toBytes(model.reconstruct(x, labels)), toBytes(model.sample(n, tfSeed(seed), labels))];
+  });
+  const [inputs, reconstructions, samples] = await Promise.all(tensors.map((t) => t.array() as Promise<number[][]>));
+  tf.dispose(tensors);
+  return { shape, seed, inputs, reconstructions, samples };
 }

@@ -449,17 +449,49 @@ function reparamView(r: ReparamResult, counts: Counts): HTMLElement {
 
 function holesView(r: HolesResult, counts: Counts): HTMLElement {
   const box = el('div', undefined, 'lesson-body');
+  const companions = r.companions ?? [];
+  if (companions.length > 0) {
+    // The comparison first: an autoencoder's codes leave much of the prior uncovered, a VAE's KL term fills it.
+    box.appendChild(
+      grid(
+        ['run', 'model', 'code density', 'prior mass in holes'],
+        [r, ...companions].map((c) => [c.runId, c.kind, c.settings.density === 'kde' ? `kernel density (h = ${c.settings.bandwidth})` : 'aggregate posterior', c.priorMassInHoles]),
+        counts,
+      ),
+    );
+  }
+  box.appendChild(holesMaps(r, counts, 'holes'));
+  const rows: [string, number | null | undefined, string?][] = [
+    ['\\int_{\\text{holes}} p(z)\\,dz', r.priorMassInHoles, `prior mass in holes (q(z) < ${r.settings.threshold} p(z))`],
+    ['\\int_{\\text{grid}} q(z)\\,dz', r.codeMassOnGrid, 'code mass on the grid'],
+    ['\\text{codes outside the grid}', r.codeRange.outsideGrid, 'share'],
+  ];
+  if (r.meansKdePriorMassInHoles !== undefined) rows.splice(1, 0, ['\\int_{\\text{holes}} p(z)\\,dz\\ (\\text{means only})', r.meansKdePriorMassInHoles, `the same for a kernel density of the posterior means alone (bandwidth ${r.settings.bandwidth}), as an autoencoder's codes`]);
+  box.appendChild(numbers(rows, counts));
+  box.appendChild(el('p', `${r.kind}, ${r.settings.examples} training examples. ${r.settings.definitions}`, 'muted'));
+  companions.forEach((c, i) => {
+    const section = el('section', undefined, 'companion');
+    section.append(el('h3', `Compared with: ${c.kind}, run ${c.runId}`), holesMaps(c, counts, `holes-c${i}`));
+    section.appendChild(el('p', `${c.kind}, ${c.settings.examples} training examples; prior mass in holes ${fmt(c.priorMassInHoles)}.`, 'muted'));
+    box.appendChild(section);
+  });
+  return box;
+}
+
+/** The code density, the prior and the holes of one run (2-D: three maps; 1-D: two curves). */
+function holesMaps(r: HolesResult, counts: Counts, id: string): HTMLElement {
+  const box = el('div');
   const g = r.settings.grid;
   if (r.latentDim === 2) {
     const row = el('div', undefined, 'row');
     // One colour scale for both maps, so that they compare.
     const dom = logColorDomain([...r.logCodeDensity, ...r.logPrior], 12);
-    for (const [values, title, id] of [
-      [r.logCodeDensity, r.settings.density === 'kde' ? 'log density of the codes (kernel density)' : 'log q(z), the aggregate posterior', 'holes-codes'],
-      [r.logPrior, 'log p(z), the prior N(0, I)', 'holes-prior'],
+    for (const [values, title, canvasId] of [
+      [r.logCodeDensity, r.settings.density === 'kde' ? 'log density of the codes (kernel density)' : 'log q(z), the aggregate posterior', `${id}-codes`],
+      [r.logPrior, 'log p(z), the prior N(0, I)', `${id}-prior`],
     ] as const) {
       const p = plot(310, 310, [g.lo[0], g.hi[0]], [g.lo[1], g.hi[1]], false, false, 'z₁', 'z₂', title);
-      p.canvas.id = id;
+      p.canvas.id = canvasId;
       if (dom) heatmap(p, values, g.cells, dom);
       counts.plots++;
       const fig = el('figure');
@@ -468,7 +500,7 @@ function holesView(r: HolesResult, counts: Counts): HTMLElement {
     }
     // The holes themselves: the prior's map with the hole cells in red.
     const p = plot(310, 310, [g.lo[0], g.hi[0]], [g.lo[1], g.hi[1]], false, false, 'z₁', 'z₂', 'Holes over the prior');
-    p.canvas.id = 'holes-mask';
+    p.canvas.id = `${id}-mask`;
     if (dom) heatmap(p, r.logPrior, g.cells, dom);
     const mask = holeMask(r.logCodeDensity, r.logPrior, r.settings.threshold);
     const cw = p.width / g.cells[0];
@@ -493,7 +525,7 @@ function holesView(r: HolesResult, counts: Counts): HTMLElement {
     const code = r.logCodeDensity.map((v) => (typeof v === 'number' ? Math.exp(v) : 0));
     const prior = r.logPrior.map((v) => (typeof v === 'number' ? Math.exp(v) : 0));
     const p = plot(440, 300, [g.lo[0], g.hi[0]], paddedDomain([0, ...code, ...prior]) ?? [0, 1], false, false, 'z', 'density', 'Code density and prior');
-    p.canvas.id = 'holes-codes';
+    p.canvas.id = `${id}-codes`;
     polyline(p, zs.map((z, i) => [z, code[i]]), css('--vscode-charts-blue', '#3794ff'), 2);
     polyline(p, zs.map((z, i) => [z, prior[i]]), css('--vscode-charts-red', '#f14c4c'), 2, [5, 4]);
     counts.plots++;
@@ -501,14 +533,6 @@ function holesView(r: HolesResult, counts: Counts): HTMLElement {
     fig.append(el('figcaption', 'code density (solid) and prior (dashed)'), p.canvas);
     box.appendChild(fig);
   }
-  const rows: [string, number | null | undefined, string?][] = [
-    ['\\int_{\\text{holes}} p(z)\\,dz', r.priorMassInHoles, `prior mass in holes (q(z) < ${r.settings.threshold} p(z))`],
-    ['\\int_{\\text{grid}} q(z)\\,dz', r.codeMassOnGrid, 'code mass on the grid'],
-    ['\\text{codes outside the grid}', r.codeRange.outsideGrid, 'share'],
-  ];
-  if (r.meansKdePriorMassInHoles !== undefined) rows.splice(1, 0, ['\\int_{\\text{holes}} p(z)\\,dz\\ (\\text{means only})', r.meansKdePriorMassInHoles, `the same for a kernel density of the posterior means alone (bandwidth ${r.settings.bandwidth}), as an autoencoder's codes`]);
-  box.appendChild(numbers(rows, counts));
-  box.appendChild(el('p', `${r.kind}, ${r.settings.examples} training examples. ${r.settings.definitions}`, 'muted'));
   return box;
 }
 
@@ -578,7 +602,76 @@ function likelihoodsView(r: LikelihoodsResult, counts: Counts): HTMLElement {
   box.appendChild(el('p', `Likelihood: ${r.likelihood}; n = ${r.dims} values per example; ${r.settings.batch} test examples.`, 'muted'));
   box.appendChild(numbers(rows, counts));
   box.appendChild(grid(['example', '−log p(x|z) (engine)', 'formula'], r.perExample.negLogLik.map((v, i) => [i, fmt(v, 9), fmt(r.perExample.formula[i], 9)]), counts));
+  const all = [r, ...(r.companions ?? [])];
+  if (all.length > 1) {
+    box.appendChild(el('h3', 'Side by side'));
+    box.appendChild(
+      grid(
+        ['run', 'likelihood', 'σ', '−log p(x|z)', 'formula', 'largest difference'],
+        all.map((c) => [c.runId, c.likelihood, c.sigma ?? '–', c.negLogLik, c.formula, c.maxAbsDifference]),
+        counts,
+      ),
+    );
+  }
+  const withImages = all.filter((c) => c.images);
+  if (withImages.length > 0) {
+    const table = el('table', undefined, 'pictures');
+    table.id = 'likelihood-pictures';
+    const head = el('tr');
+    for (const h of ['', 'test inputs', 'reconstructions E[x | z = μ(x)]', 'samples E[x | z], z ~ N(0, I)']) head.appendChild(el('th', h));
+    table.appendChild(head);
+    for (const c of withImages) {
+      const tr = el('tr');
+      const label = el('th', likelihoodLabel(c));
+      label.appendChild(el('div', c.runId, 'muted'));
+      tr.appendChild(label);
+      for (const set of [c.images!.inputs, c.images!.reconstructions, c.images!.samples]) {
+        const td = el('td');
+        td.appendChild(pictureStrip(set, c.images!.shape));
+        tr.appendChild(td);
+      }
+      table.appendChild(tr);
+      counts.plots++;
+    }
+    box.appendChild(table);
+    box.appendChild(
+      el(
+        'p',
+        'Each row is one run on the same test digits; the samples of every row decode the same draws z from the prior. The pictures show the mean of p(x|z): the Bernoulli\'s probabilities, the Gaussian\'s means (clipped to [0, 1]).',
+        'muted',
+      ),
+    );
+  }
   return box;
+}
+
+function likelihoodLabel(r: LikelihoodsResult): string {
+  if (r.likelihood === 'bernoulli') return 'Bernoulli (BCE)';
+  return `Gaussian, ${r.likelihood === 'gaussian-learned' ? 'learned' : 'fixed'} σ = ${fmt(r.sigma ?? null, 3)}`;
+}
+
+/** Pictures (bytes, height x width x channels) side by side, drawn pixel for pixel and shown at twice the size. */
+function pictureStrip(rows: number[][], shape: [number, number, number]): HTMLElement {
+  const strip = el('div', undefined, 'strip');
+  const [h, w, ch] = shape;
+  for (const values of rows) {
+    if (values.length !== h * w * ch) continue;
+    const c = rawCanvas(w, h);
+    c.classList.add('pixels');
+    c.style.width = `${w * 2}px`;
+    c.style.height = `${h * 2}px`;
+    c.setAttribute('role', 'img');
+    c.setAttribute('aria-label', 'example');
+    const ctx = c.getContext('2d')!;
+    const img = ctx.createImageData(w, h);
+    for (let i = 0; i < h * w; i++) {
+      for (let k = 0; k < 3; k++) img.data[i * 4 + k] = values[i * ch + (ch === 3 ? k : 0)];
+      img.data[i * 4 + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    strip.appendChild(c);
+  }
+  return strip;
 }
 
 // ------------------------------------------------------------------------------------------------ sections
@@ -723,7 +816,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
     $('#title').textContent = `Theory Lab: ${view.run.experiment} / ${view.run.runId}`;
     $('#subtitle').textContent = `${view.run.kind}, latentDim ${view.run.latentDim}. Every number below is read from ${view.run.runDir}/theory/, written by vae-lab theory.`;
     buildTabs();
-    showTab(VIEW_LESSONS.includes(ui.tab) ? ui.tab : 'posterior');
+    showTab(view.tab ?? (VIEW_LESSONS.includes(ui.tab) ? ui.tab : 'posterior'));
     for (const l of VIEW_LESSONS) {
       badge(l);
       renderLesson(l);
@@ -739,6 +832,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
     return;
   }
   if (!view) return;
+  if (m.type === 'select') {
+    showTab(m.lesson);
+    return;
+  }
   view.lessons[m.lesson] = m.state;
   if (m.example !== undefined) view.example = m.example;
   if (m.examples) view.examples = m.examples;

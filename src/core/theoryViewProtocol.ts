@@ -46,12 +46,16 @@ export interface TheoryViewData {
   example: number;
   /** Examples whose posterior file exists (theory/posterior-<i>.json). */
   examples: number[];
+  /** The lesson to show first (opened from a walkthrough step); else the one shown last. */
+  tab?: TheoryLesson;
 }
 
 export type ToTheoryView =
   | { type: 'init'; view: TheoryViewData }
   /** One lesson changed (computed, started computing, failed); for the posterior, `example` is the one shown. */
-  | { type: 'lesson'; lesson: TheoryLesson; state: LessonState; example?: number; examples?: number[] };
+  | { type: 'lesson'; lesson: TheoryLesson; state: LessonState; example?: number; examples?: number[] }
+  /** Show a lesson's tab. */
+  | { type: 'select'; lesson: TheoryLesson };
 
 export type FromTheoryView =
   | { type: 'ready' }
@@ -123,9 +127,11 @@ export function isToTheoryView(v: unknown): v is ToTheoryView {
       isObj(view.lessons) &&
       VIEW_LESSONS.every((l) => isLessonState((view.lessons as Record<string, unknown>)[l])) &&
       isCount(view.example) &&
-      Array.isArray(view.examples)
+      Array.isArray(view.examples) &&
+      (view.tab === undefined || (typeof view.tab === 'string' && isViewLesson(view.tab)))
     );
   }
+  if (v.type === 'select') return typeof v.lesson === 'string' && isViewLesson(v.lesson);
   if (v.type === 'lesson') return typeof v.lesson === 'string' && isViewLesson(v.lesson) && isLessonState(v.state) && (v.example === undefined || isCount(v.example));
   return false;
 }

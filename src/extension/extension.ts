@@ -13,6 +13,7 @@ import { NOT_DOWNLOADED, downloadDatasetCommand } from './downloadDataset';
 import { Explorers } from './explorer';
 import { EXPERIMENT_GLOB, ExperimentItem, ExperimentsTree, RunItem, SweepItem, VaeTreeItem } from './experimentsTree';
 import { InstallBackendArgs, installBackendCommand } from './installBackend';
+import { learnByDoingCommand } from './lessons';
 import { RunJob, RunManager } from './runManager';
 import { isInside, runsRootFor, settings } from './settings';
 import { countsLabel } from './sweepModel';
@@ -93,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): VaeLabApi {
   reg('vaeLab.cancelSweep', (arg?: unknown) => cancelSweepCommand(arg, sweeps));
   reg('vaeLab.openSweep', (arg?: unknown) => openSweepCommand(arg, sweepPanels));
   reg('vaeLab.openTheoryLab', (arg?: unknown) => theoryLabCommand(arg, tree, theoryPanels));
+  reg('vaeLab.learnByDoing', (arg?: unknown) => learnByDoingCommand(context, theoryPanels, arg));
   updateStatusBar(status, manager);
   return { manager, tree, diagnostics, dashboards, explorers, sweeps, sweepPanels, theoryPanels };
 }

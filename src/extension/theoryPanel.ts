@@ -62,6 +62,10 @@ export interface TheoryPanel {
   receive(message: unknown): void;
   /** Run `vae-lab theory` for a lesson (the posterior of `example`) and send the result; resolves with the new state. */
   compute(lesson: TheoryLesson, example?: number): Promise<LessonState>;
+  /** Show a lesson's tab (and keep it for the next time the webview loads). */
+  select(lesson: TheoryLesson): void;
+  /** The lesson's state as the panel would show it now. */
+  state(lesson: TheoryLesson): LessonState;
 }
 
 export class TheoryPanels implements vscode.Disposable {
@@ -87,17 +91,18 @@ export class TheoryPanels implements vscode.Disposable {
     );
   }
 
-  /** Open (or reveal) the Theory Lab of a run folder. */
-  open(runDir: string): TheoryPanel {
+  /** Open (or reveal) the Theory Lab of a run folder, on `lesson`'s tab when given. */
+  open(runDir: string, lesson?: TheoryLesson): TheoryPanel {
     const d = path.resolve(runDir);
     const existing = this.panels.get(d);
     if (existing) {
       existing.panel.reveal();
+      if (lesson) existing.select(lesson);
       return existing;
     }
     const info = runInfo(d); // throws on a missing or corrupt run.json
     const panel = vscode.window.createWebviewPanel(THEORY_VIEW_TYPE, `VAE theory: ${info.experiment} ${info.runId}`, vscode.ViewColumn.Active, this.options());
-    return this.attach(panel, d);
+    return this.attach(panel, d, lesson);
   }
 
   panelFor(runDir: string): TheoryPanel | undefined {
@@ -113,8 +118,9 @@ export class TheoryPanels implements vscode.Disposable {
     };
   }
 
-  private attach(panel: vscode.WebviewPanel, runDir: string): TheoryPanel {
+  private attach(panel: vscode.WebviewPanel, runDir: string, firstTab?: TheoryLesson): TheoryPanel {
     let ready = false;
+    let tab = firstTab;
     let waiters: { lesson?: TheoryLesson; accept?: (r: Rendered) => boolean; resolve: (r: Rendered) => void }[] = [];
     /** Lessons that do not apply, with the CLI's reason (kept while the panel is open). */
     const notApplicable = new Map<TheoryLesson, string>();
@@ -136,7 +142,7 @@ export class TheoryPanels implements vscode.Disposable {
     const buildView = (): TheoryViewData => {
       const lessons = {} as Record<TheoryLesson, LessonState>;
       for (const l of VIEW_LESSONS) lessons[l] = stateOf(l);
-      return { run: runInfo(runDir), lessons, example, examples: posteriorExamples(runDir) };
+      return { run: runInfo(runDir), lessons, example, examples: posteriorExamples(runDir), ...(tab ? { tab } : {}) };
     };
     let disposed = false;
     const post = (m: ToTheoryView) => {
@@ -212,6 +218,12 @@ export class TheoryPanels implements vscode.Disposable {
       ignored: [],
       receive: () => undefined,
       compute,
+      state: stateOf,
+      select: (lesson) => {
+        tab = lesson;
+        if (entry.lastView) entry.lastView.tab = lesson;
+        post({ type: 'select', lesson });
+      },
       nextRender: (lesson, accept) => new Promise((resolve) => waiters.push({ lesson, accept, resolve })),
     };
     const ignore = (why: string) => {
@@ -237,6 +249,9 @@ export class TheoryPanels implements vscode.Disposable {
           }
           entry.lastView = view;
           post({ type: 'init', view });
+          // Once shown, the webview keeps the tab the learner picks (its own state) across reloads.
+          tab = undefined;
+          delete entry.lastView.tab;
           return;
         }
         case 'compute':

@@ -11,6 +11,9 @@ import katex from 'katex';
 import { THEORY_LESSONS, theoryFiles } from '../../src/core/theory';
 import { isFromTheoryView, isLessonState, isToTheoryView, VIEW_LESSONS } from '../../src/core/theoryViewProtocol';
 import { lastCliError, posteriorExamples, readLesson } from '../../src/extension/theoryModel';
+import { finishedLessonRun, LESSON_STEPS, lessonStep } from '../../src/extension/lessonModel';
+import { readRunRecord, runFiles, writeJsonAtomic } from '../../src/core/runFolder';
+import { createSweep } from '../../src/core/sweep';
 import { logTicks, makeScale } from '../../webview/sweepPlot';
 import { LESSON_TEXT } from '../../webview/theoryLessons';
 import { argmaxCell, boundingDomains, colorT, ellipsePoints, equalAspect, heatmapPixels, holeMask, heatRgb, labelColor, logColorDomain, nearestPoint, normalDensity, stderrBand } from '../../webview/theoryPlot';
@@ -130,6 +133,45 @@ test('protocol: the panel lists every lesson; messages are validated', () => {
   assert.ok(isToTheoryView({ type: 'init', view: { run, lessons, example: 0, examples: [] } }));
   assert.ok(!isToTheoryView({ type: 'init', view: { run, lessons: { posterior: { status: 'missing' } }, example: 0, examples: [] } }));
   assert.ok(isToTheoryView({ type: 'lesson', lesson: 'posterior', state: { status: 'computing', example: 4 }, example: 4 }));
+  assert.ok(isToTheoryView({ type: 'init', view: { run, lessons, example: 0, examples: [], tab: 'holes' } }));
+  assert.ok(!isToTheoryView({ type: 'init', view: { run, lessons, example: 0, examples: [], tab: 'nope' } }));
+  assert.ok(isToTheoryView({ type: 'select', lesson: 'likelihoods' }));
+  assert.ok(!isToTheoryView({ type: 'select', lesson: 'nope' }));
+});
+
+test('learn by doing: every step has its lesson experiment; a finished run (a sweep with every child completed) is found, so a step never trains twice', () => {
+  const lessonsDir = path.join(__dirname, '..', '..', '..', 'examples', 'lessons');
+  assert.deepEqual([...new Set(LESSON_STEPS.map((s) => s.lesson))].sort(), [...THEORY_LESSONS].sort(), 'a step per lesson');
+  for (const step of LESSON_STEPS) {
+    const doc = JSON.parse(fs.readFileSync(path.join(lessonsDir, step.file), 'utf8'));
+    assert.equal(doc.name, step.experiment, step.file);
+    assert.equal(doc.sweep !== undefined, step.sweep, `${step.file}: a sweep exactly when the step says so`);
+  }
+  assert.equal(lessonStep('holes')?.file, 'lesson-2d.vae.json');
+  assert.equal(lessonStep('nope'), undefined);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-lessons-'));
+  const step = lessonStep('likelihoods')!;
+  assert.equal(finishedLessonRun(root, step), undefined, 'nothing trained yet');
+  // The sweep folder as `vae-lab sweep` creates it (three queued children), then the children finishing one by one.
+  const { dir, record } = createSweep({ experimentFile: path.join(lessonsDir, step.file), runsRoot: root });
+  assert.equal(record.runs.length, 3);
+  const finish = (i: number) => {
+    const runDir = path.join(dir, record.runs[i].dir);
+    writeJsonAtomic(runFiles.record(runDir), { ...readRunRecord(runDir), status: 'completed' });
+    return runDir;
+  };
+  const first = finish(0);
+  finish(1);
+  assert.equal(finishedLessonRun(root, step), undefined, 'a child is still queued');
+  finish(2);
+  assert.equal(finishedLessonRun(root, step), first, 'child 0 (the Bernoulli run) of the finished sweep');
+  // A plain lesson: its newest completed run.
+  const linear = lessonStep('linear-pca')!;
+  const runDir = path.join(root, linear.experiment, '20260101-000000-0001');
+  writeJsonAtomic(runFiles.record(runDir), { ...readRunRecord(first), experiment: linear.experiment, status: 'running' });
+  assert.equal(finishedLessonRun(root, linear), undefined, 'still running');
+  writeJsonAtomic(runFiles.record(runDir), { ...readRunRecord(first), experiment: linear.experiment, status: 'completed' });
+  assert.equal(finishedLessonRun(root, linear), runDir);
 });
 
 test('lessons are read from <run>/theory/: ready, missing, not a result; computed posterior examples listed', () => {

@@ -37,7 +37,8 @@ export function linearTicks(min: number, max: number, count = 5): number[] {
   if (!(max > min)) return Number.isFinite(min) ? [min] : [];
   const step = niceStep(max - min, count);
   const out: number[] = [];
-  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  // k * step, not a running sum: -0.2 + 0.2 would be 5.55e-17, not 0.
+  for (let k = Math.ceil(min / step - 1e-9); k * step <= max + step * 1e-9; k++) out.push(Number((k * step).toPrecision(12)));
   return out;
 }
 

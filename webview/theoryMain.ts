@@ -107,18 +107,21 @@ function plot(width: number, height: number, xd: Domain, yd: Domain, xlog: boole
   ctx.font = `11px ${css('--vscode-font-family', 'sans-serif')}`;
   ctx.strokeStyle = border;
   ctx.lineWidth = 1;
+  // About one tick per 55 px, so that the labels of a narrow plot (an equal-aspect heatmap) do not run together.
+  const xTicks = ticks(x, Math.max(2, Math.min(5, Math.round(w / 55))));
+  const yTicks = ticks(y, Math.max(2, Math.min(5, Math.round(h / 40))));
   ctx.globalAlpha = 0.35;
-  for (const t of ticks(x)) line(ctx, x(t), MARGIN.top, x(t), MARGIN.top + h);
-  for (const t of ticks(y)) line(ctx, MARGIN.left, y(t), MARGIN.left + w, y(t));
+  for (const t of xTicks) line(ctx, x(t), MARGIN.top, x(t), MARGIN.top + h);
+  for (const t of yTicks) line(ctx, MARGIN.left, y(t), MARGIN.left + w, y(t));
   ctx.globalAlpha = 1;
   ctx.strokeRect(MARGIN.left + 0.5, MARGIN.top + 0.5, w, h);
   ctx.fillStyle = fg;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  for (const t of ticks(x)) ctx.fillText(formatNumber(t), x(t), MARGIN.top + h + 4);
+  for (const t of xTicks) ctx.fillText(formatNumber(t), x(t), MARGIN.top + h + 4);
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  for (const t of ticks(y)) ctx.fillText(formatNumber(t), MARGIN.left - 5, y(t));
+  for (const t of yTicks) ctx.fillText(formatNumber(t), MARGIN.left - 5, y(t));
   ctx.fillStyle = muted;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'bottom';
@@ -304,6 +307,8 @@ function posteriorView(r: PosteriorResult, counts: Counts): HTMLElement {
       p.ctx.stroke();
     }
     const screen = pts.map((z) => [p.x(z[0]), p.y(z[1])] as [number, number]);
+    // Where each example's dot is (CSS pixels in the canvas), for tests that click one.
+    p.canvas.dataset.points = JSON.stringify(screen.map(([x, y]) => [Math.round(x), Math.round(y)]));
     p.canvas.addEventListener('click', (ev) => {
       const rect = p.canvas.getBoundingClientRect();
       const i = nearestPoint(screen, ev.clientX - rect.left, ev.clientY - rect.top, 10);

@@ -299,3 +299,18 @@ export async function dragRangeThumb(page, range, to, { steps = 8 } = {}) {
   await page.mouse.up();
   return range.evaluate((el) => Number(el.value));
 }
+
+/** Makes the window tall enough (up to `maxHeight`) for the panel to need no scrolling; returns a function that restores it. */
+export async function growToPanel(page, frame, maxHeight = 2000) {
+  const viewport = page.viewportSize();
+  await frame.evaluate(() => window.scrollTo(0, 0));
+  const extra = await frame.evaluate(() => document.documentElement.scrollHeight - document.documentElement.clientHeight);
+  const height = Math.min(maxHeight, viewport.height + Math.max(0, extra));
+  if (height <= viewport.height) return async () => undefined;
+  await page.setViewportSize({ width: viewport.width, height });
+  await waitFor(() => frame.evaluate(() => document.documentElement.scrollHeight <= document.documentElement.clientHeight + 1), { timeout: 5_000, message: 'the panel to grow with the window' }).catch(() => undefined);
+  // The panel redraws 100 ms after a resize.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await animationFrame(frame);
+  return () => page.setViewportSize(viewport);
+}

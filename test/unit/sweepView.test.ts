@@ -199,6 +199,8 @@ test('lines of equal ELBO: R + D = c with slope -1, at round levels, clipped to 
 test('scales, ticks and padded domains', () => {
   assert.deepEqual(linearTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
   assert.deepEqual(linearTicks(183.2, 261.7, 4), [200, 220, 240, 260]);
+  // Ticks are k * step: the one at zero is exactly 0 (a running sum gave 5.55e-17 in a heatmap's axis).
+  assert.deepEqual(linearTicks(-0.62, 0.62, 6), [-0.6, -0.4, -0.2, 0, 0.2, 0.4, 0.6]);
   assert.deepEqual(logTicks(0.2, 10), [0.2, 0.5, 1, 2, 5, 10]);
   assert.deepEqual(logTicks(0.001, 100), [0.001, 0.01, 0.1, 1, 10, 100]);
   const log = makeScale([1, 100], [0, 200], true);

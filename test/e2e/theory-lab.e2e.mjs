@@ -11,13 +11,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { animationFrame, editorTab, growToPanel, notification, pickQuickItem, runCommand, waitFor, webviewConsole, webviewContentWhere } from './helpers.mjs';
+import { animationFrame, editorTab, growToPanel, notification, openViewContainer, pickQuickItem, runCommand, sidebarPane, waitFor, webviewConsole, webviewContentWhere } from './helpers.mjs';
 
 export const timeoutMs = 14 * 60 * 1000;
 
 const EXTENSION_ID = 'vae-lab.vae-lab';
 const VIEWPORT = { width: 1500, height: 1000 };
-const LEARN = 'VAE: Learn by Doing (train a lesson experiment, open its Theory Lab view)';
+const LEARN = 'VAE: Learn by Doing';
 const PLACEHOLDER = 'Lesson to learn by doing: its experiment is added, trained (under a minute) and opened in the Theory Lab';
 
 /** The Theory Lab content frame of `experiment` showing `lesson`'s tab. */
@@ -81,6 +81,8 @@ function posteriorNumbers(frame) {
 async function shoot(ctx, page, frame, name, shots) {
   // The "sweep finished" and progress toasts would cover the panel's bottom.
   await runCommand(page, 'Notifications: Clear All Notifications').catch((e) => ctx.log(`could not clear the notifications: ${e.message.split('\n')[0]}`));
+  // The pointer over the panel's body, off the editor tab (whose tooltip would cover the title).
+  await page.mouse.move(VIEWPORT.width * 0.75, VIEWPORT.height * 0.6);
   const restore = await growToPanel(page, frame, 2400);
   await animationFrame(frame);
   shots.push(await ctx.screenshot(page, name));
@@ -90,7 +92,8 @@ async function shoot(ctx, page, frame, name, shots) {
 /** "VAE: Learn by Doing" -> the step's entry in the quick pick. */
 async function learn(page, title) {
   await runCommand(page, LEARN);
-  await pickQuickItem(page, { placeholder: PLACEHOLDER, label: title });
+  // Typed, then accepted with Enter: the focused row, never a click on a row that is still being laid out.
+  await pickQuickItem(page, { placeholder: PLACEHOLDER, label: title, filter: title.split(' (')[0] });
 }
 
 export default async function theoryLab(ctx) {
@@ -101,6 +104,9 @@ export default async function theoryLab(ctx) {
   const since = Date.now();
   const shots = [];
   try {
+    // The VAE Lab view first: its commands are in the palette once the extension is loaded.
+    await openViewContainer(page, 'VAE Lab');
+    await sidebarPane(page, 'Experiments').waitFor({ timeout: 30_000 });
     // ------------------------------------------------------------------- the posterior lesson, trained from scratch
     const t0 = Date.now();
     await learn(page, 'The posterior and the ELBO gap (2-D VAE and AE)');

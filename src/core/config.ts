@@ -9,10 +9,10 @@ export const experimentSchema: object = schemaJson;
 
 export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'cifar10' | 'emnist-balanced' | 'emnist-letters' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
-export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'cvae' | 'iwae' | 'aae';
+export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'cvae' | 'iwae' | 'aae';
 
 /** Kinds with a Gaussian encoder, a KL term and an ELBO. */
-export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'cvae', 'iwae'];
+export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'cvae', 'iwae'];
 export type Likelihood = 'bernoulli' | 'gaussian' | 'gaussian-learned';
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'softplus' | 'linear';
 export type BackendChoice = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -315,7 +315,7 @@ function semanticIssues(c: ExperimentConfig, raw: Record<string, any>): ConfigIs
   const o = raw.objective ?? {};
   const rawModel = raw.model ?? {};
   if ((m.kind === 'vae' || m.kind === 'cvae' || m.kind === 'iwae') && o.beta !== undefined && o.beta !== 1) {
-    issues.push({ pointer: '/objective/beta', message: `the ${m.kind} optimises its bound with beta = 1; use model kind "beta-vae" for another beta.` });
+    issues.push({ pointer: '/objective/beta', message: `the ${m.kind} optimises its bound with beta = 1; use model kind "beta-vae" (or "beta-tcvae", which weights the total correlation alone) for another beta.` });
   }
   if (m.kind !== 'beta-vae' && o.capacity !== undefined) {
     issues.push({ pointer: '/objective/capacity', message: 'a capacity target needs model kind "beta-vae".' });
@@ -450,7 +450,7 @@ function fillDerivedDefaults(work: Record<string, any>): ExperimentConfig {
     c.model.codeActivation = kind === 'contractive-ae' ? 'sigmoid' : kind === 'sparse-ae' ? (sp?.penalty === 'l1' ? 'relu' : 'sigmoid') : 'linear';
   }
   if (kind === 'iwae' && c.objective.importanceSamples === undefined) c.objective.importanceSamples = 5;
-  if (c.objective.beta === undefined) c.objective.beta = kind === 'beta-vae' ? 4 : VARIATIONAL_KINDS.includes(kind) ? 1 : 0;
+  if (c.objective.beta === undefined) c.objective.beta = kind === 'beta-vae' ? 4 : kind === 'beta-tcvae' ? 6 : VARIATIONAL_KINDS.includes(kind) ? 1 : 0;
   const extra = OPTION_DEFAULTS[c.data.source];
   if (extra) c.data.options = { ...extra, ...c.data.options };
   return c;

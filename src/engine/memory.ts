@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as zlib from 'zlib';
+import { VARIATIONAL_KINDS } from '../core/config';
 import type { ExperimentConfig } from '../core/config';
 import { catalogEntry } from './data/catalog';
 import { DataError } from './data/dataset';
@@ -119,7 +120,7 @@ export function estimateParameters(config: ExperimentConfig, exampleShape: numbe
       const spatial = exampleShape.slice(0, 2).map((s) => Math.ceil(s / Math.pow(net.stride, net.filters.length)));
       width = spatial[0] * spatial[1] * net.filters[net.filters.length - 1];
     }
-    const heads = isEncoder ? (m.kind === 'vae' || m.kind === 'beta-vae' || m.kind === 'cvae' || m.kind === 'iwae' ? 2 : 1) : 1;
+    const heads = isEncoder ? (VARIATIONAL_KINDS.includes(m.kind) ? 2 : 1) : 1;
     const hidden = isEncoder ? net.hidden : net.hidden.slice().reverse();
     const sizes = isEncoder ? [width + conditional, ...hidden] : [m.latentDim + conditional, ...hidden, width];
     n += mlp(sizes);

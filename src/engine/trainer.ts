@@ -189,7 +189,7 @@ class TrainingSession {
     private readonly hooks: EngineHooks,
   ) {
     checkModelMemory(config, data.train.shape, numClasses(data.train), backend.name);
-    this.model = createModel(config, data.train.shape, numClasses(data.train));
+    this.model = createModel(config, data.train.shape, numClasses(data.train), data.train.n);
     this.vars = this.model.trainableVariables();
     this.optimizers = this.model.createOptimizers();
     this.stepsPerEpoch = Math.ceil(data.train.n / config.training.batchSize);
@@ -696,7 +696,7 @@ export async function loadRunModel(
   adjust?.(config);
   await initBackend(config.backend);
   const data = loadData(config, path.dirname(record.experimentFile));
-  const model = createModel(config, data.train.shape, numClasses(data.train));
+  const model = createModel(config, data.train.shape, numClasses(data.train), data.train.n);
   const file = path.join(runFiles.checkpoints(runDir), CHECKPOINT_FILE);
   const { arrays } = readCheckpointFile<CheckpointHeader>(file);
   const vars = model.trainableVariables();

@@ -3,6 +3,7 @@ import type { ExperimentConfig } from '../../core/config';
 import { AdversarialAutoencoder } from './aae';
 import { Autoencoder } from './ae';
 import { AutoencoderModel } from './base';
+import { BetaTcVae } from './betaTcVae';
 import { BetaVae } from './betaVae';
 import { ContractiveAutoencoder } from './contractiveAe';
 import { Cvae } from './cvae';
@@ -15,8 +16,11 @@ import { Vae } from './vae';
 export { AutoencoderModel } from './base';
 export type { BatchTerms, OptimizerGroup, StepContext } from './base';
 
-/** Build the model an experiment describes. `numClasses` is the number of label classes of the data (0: none). */
-export function createModel(config: ExperimentConfig, exampleShape: number[], numClasses = 0): AutoencoderModel {
+/**
+ * Build the model an experiment describes. `numClasses` is the number of label classes of the data (0: none);
+ * `trainExamples` the size of the training set (beta-tcvae's aggregate posterior; 0: unknown, the batch stands for it).
+ */
+export function createModel(config: ExperimentConfig, exampleShape: number[], numClasses = 0, trainExamples = 0): AutoencoderModel {
   switch (config.model.kind) {
     case 'ae':
       return new Autoencoder(config, exampleShape);
@@ -32,6 +36,8 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new Vae(config, exampleShape);
     case 'beta-vae':
       return new BetaVae(config, exampleShape);
+    case 'beta-tcvae':
+      return new BetaTcVae(config, exampleShape, trainExamples);
     case 'cvae':
       return new Cvae(config, exampleShape, numClasses);
     case 'iwae':

@@ -116,6 +116,11 @@ export interface EvalResult {
   logLikelihood?: { k: number; examples: number; mean: number; stderr: number };
   /** Mutual Information Gap of the codes against the ground-truth factors (data with factors, e.g. shapes). */
   mig?: number;
+  /**
+   * I_q(x; z) under the encoder (variational models), nats, over the first `examples` test examples: at most
+   * log(examples); near 0 when the posterior has collapsed. `estimator` says how it was computed.
+   */
+  mutualInformation?: { value: number; examples: number; upperBound: number; estimator: string; version: number };
   /** Exact log p(x) by quadrature (`vae-lab eval --exact`, latentDim 1 or 2). */
   exact?: ExactEvaluation;
   backend: string;

@@ -9,6 +9,7 @@ import { activeBackend } from './backends/index';
 import { Dataset } from './data';
 import { batchLabels, batchTensor, evaluateSplit, exactForExample } from './evaluate';
 import { mutualInformationGap } from './mig';
+import { MI_ESTIMATOR, mutualInformation } from './objectives/mutualInformation';
 import { AutoencoderModel } from './models';
 import { Vae } from './models/vae';
 import { EXACT_GRID_RULE, ExactExample } from './objectives/exact';
@@ -66,6 +67,7 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
     const k = opts.k ?? 1000;
     if (model instanceof Vae && k > 0) result.logLikelihood = await logLikelihood(model, test, k, Math.min(test.n, opts.llExamples ?? 500), seed);
     if (opts.exact && model instanceof Vae) result.exact = await exactEvaluation(model, test, Math.min(test.n, opts.exactExamples ?? 100), seed);
+    if (model instanceof Vae) result.mutualInformation = await mutualInformationOf(model, test, Math.min(test.n, MI_EXAMPLES), seed);
     if (test.factors && test.factorNames) {
       const codes = await codesOf(model, test);
       const nf = test.factorNames.length;
@@ -76,6 +78,29 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
     return result;
   } finally {
     model.dispose();
+  }
+}
+
+/** Test examples behind the mutual-information estimate (its upper bound is log of this). */
+const MI_EXAMPLES = 1000;
+
+async function mutualInformationOf(model: Vae, d: Dataset, n: number, seed: number): Promise<NonNullable<EvalResult['mutualInformation']>> {
+  const means: tf.Tensor2D[] = [];
+  const logVars: tf.Tensor2D[] = [];
+  for (let start = 0; start < n; start += 250) {
+    const end = Math.min(n, start + 250);
+    const q = tf.tidy(() => model.posterior(batchTensor(d, start, end), model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined));
+    means.push(q.mean);
+    logVars.push(q.logVar);
+  }
+  const mean = tf.concat(means) as tf.Tensor2D;
+  const logVar = tf.concat(logVars) as tf.Tensor2D;
+  const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', mixSeed(seed, Stream.epsilon, 21)) as tf.Tensor2D;
+  try {
+    const value = await mutualInformation(mean, logVar, eps);
+    return { value, examples: n, upperBound: Math.log(n), estimator: MI_ESTIMATOR, version: 1 };
+  } finally {
+    tf.dispose([...means, ...logVars, mean, logVar, eps]);
   }
 }
 
@@ -186,6 +211,7 @@ export function evalTable(r: EvalResult, runDir: string): string {
   rows.push(['reconstruction squared error per example', r.reconstructionMse.toFixed(3)]);
   if (m.activeUnits !== undefined) rows.push(['active units (Var E[z_d] > 0.01)', `${m.activeUnits} of ${m.activity?.length ?? '?'}`]);
   if (r.mig !== undefined) rows.push(['Mutual Information Gap (factors)', r.mig.toFixed(3)]);
+  if (r.mutualInformation) rows.push(['I(x; z) under q (nats)', `${r.mutualInformation.value.toFixed(3)} (at most log ${r.mutualInformation.examples} = ${r.mutualInformation.upperBound.toFixed(3)})`]);
   if (r.exact) {
     const e = r.exact;
     rows.push([`exact (quadrature, ${e.examples} examples): log p(x)`, e.logPx.toFixed(3)]);

@@ -97,4 +97,6 @@ test('beta-tcvae trains one epoch from its example through the CLI, logs mi, tc 
   const evaluation = JSON.parse(fs.readFileSync(runFiles.evaluation(runDir), 'utf8'));
   assert.ok(Number.isFinite(evaluation.mig) && evaluation.mig >= 0 && evaluation.mig <= 1, `MIG ${evaluation.mig}`);
   assert.ok(Number.isFinite(evaluation.metrics.elbo), 'the test ELBO');
+  const mi = evaluation.mutualInformation;
+  assert.ok(mi.value >= -0.05 && mi.value <= mi.upperBound + 1e-6 && mi.upperBound === Math.log(mi.examples), `I(x; z) ${JSON.stringify(mi)}`);
 });

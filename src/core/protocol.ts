@@ -116,6 +116,15 @@ export interface EvalResult {
   logLikelihood?: { k: number; examples: number; mean: number; stderr: number };
   /** Mutual Information Gap of the codes against the ground-truth factors (data with factors, e.g. shapes). */
   mig?: number;
+  /** Disentanglement scores against the ground-truth factors (data with factors), src/engine/disentanglement.ts. */
+  disentanglement?: {
+    mig: number;
+    sap: number;
+    /** informativeness: mean held-out R^2 of the linear predictors (higher is better). */
+    dci: { disentanglement: number; completeness: number; informativeness: number };
+    version: number;
+    settings: { examples: number; factors: string[]; constantFactors: string[]; discreteMax: number; ridge: number; codes: string };
+  };
   /**
    * I_q(x; z) under the encoder (variational models), nats, over the first `examples` test examples: at most
    * log(examples); near 0 when the posterior has collapsed. `estimator` says how it was computed.

@@ -8,6 +8,7 @@ import { runFiles, writeJsonAtomic } from '../core/runFolder';
 import { activeBackend } from './backends/index';
 import { Dataset } from './data';
 import { batchLabels, batchTensor, evaluateSplit, exactForExample } from './evaluate';
+import { DISCRETE_MAX, DISENTANGLEMENT_VERSION, disentanglementScores, RIDGE } from './disentanglement';
 import { mutualInformationGap } from './mig';
 import { MI_ESTIMATOR, mutualInformation } from './objectives/mutualInformation';
 import { AutoencoderModel } from './models';
@@ -73,6 +74,14 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
       const nf = test.factorNames.length;
       const factors = Array.from({ length: test.n }, (_, i) => Array.from(test.factors!.subarray(i * nf, (i + 1) * nf)));
       result.mig = mutualInformationGap(codes, factors).mig;
+      const scores = disentanglementScores(codes, factors);
+      result.disentanglement = {
+        mig: result.mig,
+        sap: scores.sap,
+        dci: scores.dci,
+        version: DISENTANGLEMENT_VERSION,
+        settings: { examples: codes.length, factors: test.factorNames, constantFactors: scores.constantFactors.map((k) => test.factorNames![k]), discreteMax: DISCRETE_MAX, ridge: RIDGE, codes: 'E_q[z|x] (f(x) for autoencoders)' },
+      };
     }
     writeJsonAtomic(runFiles.evaluation(runDir), result);
     return result;
@@ -211,6 +220,11 @@ export function evalTable(r: EvalResult, runDir: string): string {
   rows.push(['reconstruction squared error per example', r.reconstructionMse.toFixed(3)]);
   if (m.activeUnits !== undefined) rows.push(['active units (Var E[z_d] > 0.01)', `${m.activeUnits} of ${m.activity?.length ?? '?'}`]);
   if (r.mig !== undefined) rows.push(['Mutual Information Gap (factors)', r.mig.toFixed(3)]);
+  if (r.disentanglement) {
+    const d = r.disentanglement;
+    rows.push(['SAP (factors)', d.sap.toFixed(3)]);
+    rows.push(['DCI disentanglement / completeness / informativeness (R^2)', `${d.dci.disentanglement.toFixed(3)} / ${d.dci.completeness.toFixed(3)} / ${d.dci.informativeness.toFixed(3)}`]);
+  }
   if (r.mutualInformation) rows.push(['I(x; z) under q (nats)', `${r.mutualInformation.value.toFixed(3)} (at most log ${r.mutualInformation.examples} = ${r.mutualInformation.upperBound.toFixed(3)})`]);
   if (r.exact) {
     const e = r.exact;

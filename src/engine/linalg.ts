@@ -178,3 +178,32 @@ export function principalAnglesDegrees(a: Vector[], b: Vector[]): number[] {
     return (Math.acos(sigma) * 180) / Math.PI;
   });
 }
+
+/** Solve A x = b for a symmetric positive-definite A (Cholesky, A = L L^T). Throws when A is not positive definite. */
+export function solveSymmetric(a: Matrix, b: Vector): number[] {
+  const n = b.length;
+  const l: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i][j];
+      for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
+      if (i === j) {
+        if (!(s > 0)) throw new RangeError('solveSymmetric: the matrix is not positive definite');
+        l[i][i] = Math.sqrt(s);
+      } else l[i][j] = s / l[j][j];
+    }
+  }
+  const y = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= l[i][k] * y[k];
+    y[i] = s / l[i][i];
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= l[k][i] * x[k];
+    x[i] = s / l[i][i];
+  }
+  return x;
+}

@@ -1,7 +1,11 @@
-// Metrics of `vae-lab eval` that researchers compare (issue 16), checked against closed forms on synthetic codes.
+// Metrics of `vae-lab eval` that researchers compare (issue 16), checked against closed forms on synthetic codes:
+// I(x; z) under q, and the disentanglement scores SAP and DCI beside MIG.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { disentanglementScores } from '../../src/engine/disentanglement';
+import { solveSymmetric } from '../../src/engine/linalg';
+import { mutualInformationGap } from '../../src/engine/mig';
 import { mutualInformation } from '../../src/engine/objectives/mutualInformation';
 import { Rng } from '../../src/engine/rng';
 import { useWasm } from './helpers';
@@ -33,4 +37,41 @@ test('I(x; z) under q: the Gaussian channel closed form 0.5 log(1 + a / s^2) per
   const full = await mutualInformation(apart.mean, apart.logVar, apart.eps);
   assert.ok(Math.abs(full - Math.log(500)) < 1e-3, `separated codes: I ${full} vs log 500 = ${Math.log(500)}`);
   tf.dispose([same.mean, same.logVar, same.eps, apart.mean, apart.logVar, apart.eps]);
+});
+
+/** N examples of factors: two continuous (uniform) and, with `withClass`, a class with 3 values. */
+function factorsOf(n: number, withClass: boolean, seed: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => [rng.next(), rng.next(), ...(withClass ? [Math.floor(rng.next() * 3)] : [])]);
+}
+
+test('SAP and DCI: near 1 for codes disentangled by construction, near 0 when a rotation mixes them, informative either way', () => {
+  const rng = new Rng(12);
+  // One code per factor (with a little noise) and a nuisance dimension.
+  const f = factorsOf(2000, true, 5);
+  const codes = f.map((v) => [v[0] + 0.02 * rng.normal(), 2 * v[1] + 0.02 * rng.normal(), v[2] + 0.05 * rng.normal(), 0.1 * rng.normal()]);
+  const good = disentanglementScores(codes, f);
+  console.log(`disentangled: ${JSON.stringify(good)}`);
+  assert.ok(good.sap > 0.8, `SAP ${good.sap}`);
+  assert.ok(good.dci.disentanglement > 0.8 && good.dci.completeness > 0.8, JSON.stringify(good.dci));
+  assert.ok(good.dci.informativeness > 0.95, JSON.stringify(good.dci));
+  // The same two continuous factors seen through a 45-degree rotation: every code carries both equally.
+  const g = factorsOf(2000, false, 6).map(([a, b]) => [(a - 0.5) * Math.sqrt(12), (b - 0.5) * Math.sqrt(12)]);
+  const mixed = g.map(([a, b]) => [(a + b) / Math.SQRT2 + 0.02 * rng.normal(), (a - b) / Math.SQRT2 + 0.02 * rng.normal()]);
+  const bad = disentanglementScores(mixed, g);
+  console.log(`rotated: ${JSON.stringify(bad)}`);
+  assert.ok(bad.sap < 0.1, `SAP ${bad.sap}`);
+  assert.ok(bad.dci.disentanglement < 0.1 && bad.dci.completeness < 0.1, JSON.stringify(bad.dci));
+  assert.ok(bad.dci.informativeness > 0.95, 'a rotation loses no information');
+  // MIG agrees (its plug-in estimator on the same codes).
+  assert.ok(mutualInformationGap(codes, f).mig > 0.5 && mutualInformationGap(mixed, g).mig < 0.15);
+  // A constant factor is left out and named.
+  assert.deepEqual(disentanglementScores(codes, f.map((v) => [...v, 7])).constantFactors, [3]);
+});
+
+test('solveSymmetric solves a positive-definite system and refuses an indefinite one', () => {
+  const a = [[4, 1, 0], [1, 3, 1], [0, 1, 2]];
+  const x = solveSymmetric(a, [1, 2, 3]);
+  a.forEach((row, i) => assert.ok(Math.abs(row.reduce((s, v, j) => s + v * x[j], 0) - [1, 2, 3][i]) < 1e-12));
+  assert.throws(() => solveSymmetric([[1, 2], [2, 1]], [1, 1]), /not positive definite/);
 });

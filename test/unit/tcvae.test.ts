@@ -96,6 +96,10 @@ test('beta-tcvae trains one epoch from its example through the CLI, logs mi, tc 
   assert.equal(e.status, 0, e.stderr);
   const evaluation = JSON.parse(fs.readFileSync(runFiles.evaluation(runDir), 'utf8'));
   assert.ok(Number.isFinite(evaluation.mig) && evaluation.mig >= 0 && evaluation.mig <= 1, `MIG ${evaluation.mig}`);
+  const dis = evaluation.disentanglement;
+  assert.equal(dis.mig, evaluation.mig);
+  for (const v of [dis.sap, dis.dci.disentanglement, dis.dci.completeness]) assert.ok(v >= 0 && v <= 1, JSON.stringify(dis));
+  assert.ok(dis.dci.informativeness <= 1 && dis.version === 1 && dis.settings.factors.length > 0, JSON.stringify(dis));
   assert.ok(Number.isFinite(evaluation.metrics.elbo), 'the test ELBO');
   const mi = evaluation.mutualInformation;
   assert.ok(mi.value >= -0.05 && mi.value <= mi.upperBound + 1e-6 && mi.upperBound === Math.log(mi.examples), `I(x; z) ${JSON.stringify(mi)}`);

@@ -9,10 +9,10 @@ export const experimentSchema: object = schemaJson;
 
 export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'cifar10' | 'emnist-balanced' | 'emnist-letters' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
-export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'cvae' | 'iwae' | 'aae';
+export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'cvae' | 'iwae' | 'aae' | 'wae';
 
 /** Kinds with a Gaussian encoder, a KL term and an ELBO. */
-export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'cvae', 'iwae'];
+export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'cvae', 'iwae'];
 export type Likelihood = 'bernoulli' | 'gaussian' | 'gaussian-learned';
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'softplus' | 'linear';
 export type BackendChoice = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -88,6 +88,12 @@ export interface ObjectiveConfig {
   importanceSamples?: number;
   /** aae only. */
   prior?: { type: 'normal' | 'mixture'; components: number; radius: number; std: number };
+  /**
+   * info-vae and wae: the MMD^2 between the batch's codes and as many prior draws, Gaussian kernel with s^2 = latentDim.
+   * info-vae: loss = recon + (1 - alpha) * KL + (alpha + weight - 1) * MMD^2 (Zhao et al. 2019, lambda = weight);
+   * wae: loss = recon + weight * MMD^2 (alpha unused).
+   */
+  mmd?: { weight: number; alpha: number };
 }
 
 export interface OptimizerConfig {
@@ -350,6 +356,7 @@ function semanticIssues(c: ExperimentConfig, raw: Record<string, any>): ConfigIs
   for (const [pointer, key, kind] of only) {
     if (o[key] !== undefined && m.kind !== kind) issues.push({ pointer, message: `is only used by model kind "${kind}".` });
   }
+  if (o.mmd !== undefined && m.kind !== 'info-vae' && m.kind !== 'wae') issues.push({ pointer: '/objective/mmd', message: 'is only used by model kinds "info-vae" and "wae".' });
   if (rawModel.discriminator !== undefined && m.kind !== 'aae') issues.push({ pointer: '/model/discriminator', message: 'is only used by model kind "aae".' });
   if (m.kind === 'linear-ae') {
     for (const net of ['encoder', 'decoder'] as const) {
@@ -428,6 +435,7 @@ function seedKindSections(work: Record<string, any>): Record<string, any> {
   if (kind === 'sparse-ae') objective.sparsity ??= {};
   if (kind === 'denoising-ae') objective.corruption ??= {};
   if (kind === 'contractive-ae') objective.contraction ??= {};
+  if (kind === 'info-vae' || kind === 'wae') objective.mmd ??= {};
   if (kind === 'aae') {
     objective.prior ??= {};
     model.discriminator ??= {};

@@ -39,7 +39,7 @@ test('defaults are filled and the effective config is complete', () => {
 });
 
 test("every kind's effective config validates again as it is (run folders re-read it)", () => {
-  for (const kind of ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'beta-tcvae', 'cvae', 'iwae', 'aae']) {
+  for (const kind of ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'cvae', 'iwae', 'aae', 'wae']) {
     const c = resolveExperiment({ name: 'k', model: { kind } });
     assert.deepEqual(validateExperiment(c), [], kind);
     assert.deepEqual(resolveExperiment(c), c, `${kind}: resolving is idempotent`);
@@ -50,6 +50,9 @@ test("every kind's effective config validates again as it is (run folders re-rea
   assert.equal(resolveExperiment({ name: 'l', model: { kind: 'linear-ae' } }).model.likelihood, 'gaussian');
   assert.equal(resolveExperiment({ name: 'i', model: { kind: 'iwae' } }).objective.importanceSamples, 5);
   assert.equal(resolveExperiment({ name: 't', model: { kind: 'beta-tcvae' } }).objective.beta, 6, 'beta-tcvae weights the total correlation by 6 by default');
+  assert.deepEqual(resolveExperiment({ name: 'w', model: { kind: 'wae' } }).objective.mmd, { weight: 1000, alpha: 0 });
+  assert.deepEqual(resolveExperiment({ name: 'v', model: { kind: 'info-vae' }, objective: { mmd: { alpha: 0.5 } } }).objective.mmd, { weight: 1000, alpha: 0.5 });
+  assert.deepEqual(validateExperiment({ name: 'm', model: { kind: 'vae' }, objective: { mmd: { weight: 10 } } }).map((i) => i.pointer), ['/objective/mmd']);
   const a = resolveExperiment({ name: 'a', model: { kind: 'aae' } });
   assert.deepEqual(a.objective.prior, { type: 'normal', components: 10, radius: 4, std: 0.5 });
   assert.deepEqual(a.model.discriminator, { hidden: [256, 256], activation: 'leakyRelu', learningRate: 0.0002 });

@@ -8,10 +8,12 @@ import { BetaVae } from './betaVae';
 import { ContractiveAutoencoder } from './contractiveAe';
 import { Cvae } from './cvae';
 import { DenoisingAutoencoder } from './denoisingAe';
+import { InfoVae } from './infoVae';
 import { Iwae } from './iwae';
 import { LinearAutoencoder } from './linearAe';
 import { SparseAutoencoder } from './sparseAe';
 import { Vae } from './vae';
+import { Wae } from './wae';
 
 export { AutoencoderModel } from './base';
 export type { BatchTerms, OptimizerGroup, StepContext } from './base';
@@ -44,5 +46,9 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new Iwae(config, exampleShape);
     case 'aae':
       return new AdversarialAutoencoder(config, exampleShape);
+    case 'info-vae':
+      return new InfoVae(config, exampleShape);
+    case 'wae':
+      return new Wae(config, exampleShape);
   }
 }

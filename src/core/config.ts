@@ -9,7 +9,7 @@ export const experimentSchema: object = schemaJson;
 
 export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'cifar10' | 'emnist-balanced' | 'emnist-letters' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
-export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'cvae' | 'iwae' | 'aae' | 'wae';
+export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'cvae' | 'iwae' | 'aae' | 'wae' | 'rae';
 
 /** Kinds with a Gaussian encoder, a KL term and an ELBO. */
 export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'cvae', 'iwae'];
@@ -94,6 +94,8 @@ export interface ObjectiveConfig {
    * wae: loss = recon + weight * MMD^2 (alpha unused).
    */
   mmd?: { weight: number; alpha: number };
+  /** rae only: beta of the mean (1/2)||z||^2 and lambda of the decoder kernels' sum of squares. */
+  rae?: { codeWeight: number; decoderWeight: number };
 }
 
 export interface OptimizerConfig {
@@ -352,6 +354,7 @@ function semanticIssues(c: ExperimentConfig, raw: Record<string, any>): ConfigIs
     ['/objective/contraction', 'contraction', 'contractive-ae'],
     ['/objective/importanceSamples', 'importanceSamples', 'iwae'],
     ['/objective/prior', 'prior', 'aae'],
+    ['/objective/rae', 'rae', 'rae'],
   ];
   for (const [pointer, key, kind] of only) {
     if (o[key] !== undefined && m.kind !== kind) issues.push({ pointer, message: `is only used by model kind "${kind}".` });
@@ -436,6 +439,7 @@ function seedKindSections(work: Record<string, any>): Record<string, any> {
   if (kind === 'denoising-ae') objective.corruption ??= {};
   if (kind === 'contractive-ae') objective.contraction ??= {};
   if (kind === 'info-vae' || kind === 'wae') objective.mmd ??= {};
+  if (kind === 'rae') objective.rae ??= {};
   if (kind === 'aae') {
     objective.prior ??= {};
     model.discriminator ??= {};

@@ -116,6 +116,20 @@ export interface EvalResult {
   logLikelihood?: { k: number; examples: number; mean: number; stderr: number };
   /** Mutual Information Gap of the codes against the ground-truth factors (data with factors, e.g. shapes). */
   mig?: number;
+  /**
+   * The post-hoc sampler (Ghosh et al. 2020): a Gaussian mixture fitted to the codes of `fitExamples` training examples;
+   * the mean log-likelihood of the test codes under it and under N(0, I) (nats per code); `samples`: decoded draws.
+   */
+  posthocSampler?: {
+    components: number;
+    covariance: 'full' | 'diag';
+    fitExamples: number;
+    iterations: number;
+    trainLogLik: number;
+    heldOutLogLik: number;
+    priorHeldOutLogLik: number;
+    samples?: string;
+  };
   /** Disentanglement scores against the ground-truth factors (data with factors), src/engine/disentanglement.ts. */
   disentanglement?: {
     mig: number;

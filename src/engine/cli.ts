@@ -23,7 +23,7 @@ Usage:
   vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|webgpu|tensorflow|wasm|cpu] [--out DIR] [--json]
   vae-lab resume <run folder> [--backend B] [--json]
   vae-lab validate <file.vae.json>...
-  vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--seed S] [--exact [--exact-examples N]]
+  vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--gmm K] [--seed S] [--exact [--exact-examples N]]
 ${THEORY_USAGE}
 ${SWEEP_USAGE}
 ${BACKEND_USAGE}
@@ -270,7 +270,9 @@ export async function main(argv: string[]): Promise<number> {
         if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got "${seedFlag}".`);
         const exactExamples = positiveInt('--exact-examples', args.flags.get('--exact-examples'));
         if (exactExamples !== undefined && !args.switches.has('--exact')) throw new UsageError('--exact-examples goes with --exact.');
-        const result = await evaluateRun(dir, { samples, k, llExamples: positiveInt('--ll-examples', args.flags.get('--ll-examples')), seed, exact: args.switches.has('--exact'), exactExamples });
+        const gmmFlag = args.flags.get('--gmm');
+        const gmm = gmmFlag === '0' ? 0 : positiveInt('--gmm', gmmFlag);
+        const result = await evaluateRun(dir, { samples, k, llExamples: positiveInt('--ll-examples', args.flags.get('--ll-examples')), seed, exact: args.switches.has('--exact'), exactExamples, gmm });
         process.stdout.write(evalTable(result, dir) + '\n');
         process.stdout.write(`Written: ${path.join(dir, 'eval.json')}\n`);
         return EXIT.ok;

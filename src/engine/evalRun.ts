@@ -4,19 +4,22 @@ import * as tf from '@tensorflow/tfjs';
 import { VARIATIONAL_KINDS } from '../core/config';
 import type { EvalResult, ExactEvaluation } from '../core/protocol';
 import { UsageError } from './cliArgs';
-import { runFiles, writeJsonAtomic } from '../core/runFolder';
+import { runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { activeBackend } from './backends/index';
-import { Dataset } from './data';
+import { Dataset, range, subset } from './data';
 import { batchLabels, batchTensor, evaluateSplit, exactForExample } from './evaluate';
 import { DISCRETE_MAX, DISENTANGLEMENT_VERSION, disentanglementScores, RIDGE } from './disentanglement';
+import { fitGmm, gmmLogLikelihood, sampleGmm } from './gmm';
+import { imageGrid } from './images';
 import { mutualInformationGap } from './mig';
 import { MI_ESTIMATOR, mutualInformation } from './objectives/mutualInformation';
 import { AutoencoderModel } from './models';
+import { readAfterTidy } from './models/base';
 import { Vae } from './models/vae';
 import { EXACT_GRID_RULE, ExactExample } from './objectives/exact';
 import { estimateLogLikelihood } from './objectives/importance';
 import { repeatRows } from './objectives/likelihood';
-import { mixSeed, Stream } from './rng';
+import { mixSeed, Rng, Stream } from './rng';
 import { binarizeOnce, loadRunModel } from './trainer';
 
 export type { EvalResult };
@@ -34,6 +37,8 @@ export interface EvalOptions {
   exact?: boolean;
   /** Test examples for the exact evaluation (default 100). */
   exactExamples?: number;
+  /** Components of the post-hoc Gaussian mixture (default 10; 0: none). */
+  gmm?: number;
 }
 
 /** The k of the IWAE bounds reported next to the exact log p(x). */
@@ -68,6 +73,8 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
     const k = opts.k ?? 1000;
     if (model instanceof Vae && k > 0) result.logLikelihood = await logLikelihood(model, test, k, Math.min(test.n, opts.llExamples ?? 500), seed);
     if (opts.exact && model instanceof Vae) result.exact = await exactEvaluation(model, test, Math.min(test.n, opts.exactExamples ?? 100), seed);
+    const gmmK = opts.gmm ?? POSTHOC_COMPONENTS;
+    if (gmmK > 0 && !model.conditional) result.posthocSampler = await posthocSampler(model, data.train, test, gmmK, seed, runDir);
     if (model instanceof Vae) result.mutualInformation = await mutualInformationOf(model, test, Math.min(test.n, MI_EXAMPLES), seed);
     if (test.factors && test.factorNames) {
       const codes = await codesOf(model, test);
@@ -88,6 +95,40 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
   } finally {
     model.dispose();
   }
+}
+
+/** Components of the post-hoc Gaussian mixture (Ghosh et al. 2020 use 10), and the training codes it is fitted to. */
+export const POSTHOC_COMPONENTS = 10;
+const POSTHOC_FIT = 10000;
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/**
+ * The post-hoc sampler: a Gaussian mixture fitted to the codes of (up to 10,000) training examples, its mean
+ * log-likelihood on the test codes next to the N(0, I) prior's, and 64 decoded draws from it as an image grid
+ * (images/posthoc-gmm-samples.png, for image data).
+ */
+async function posthocSampler(model: AutoencoderModel, train: Dataset, test: Dataset, k: number, seed: number, runDir: string): Promise<NonNullable<EvalResult['posthocSampler']>> {
+  const fitCodes = await codesOf(model, subset(train, range(0, Math.min(train.n, POSTHOC_FIT))));
+  const testCodes = await codesOf(model, test);
+  const g = fitGmm(fitCodes, Math.min(k, fitCodes.length), { seed });
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const d = model.latentDim;
+  const out: NonNullable<EvalResult['posthocSampler']> = {
+    components: g.components.length,
+    covariance: g.covariance,
+    fitExamples: fitCodes.length,
+    iterations: g.iterations,
+    trainLogLik: g.trainLogLik,
+    heldOutLogLik: mean(gmmLogLikelihood(g, testCodes)),
+    priorHeldOutLogLik: mean(testCodes.map((z) => -0.5 * (z.reduce((a, v) => a + v * v, 0) + d * LOG_2PI))),
+  };
+  if (test.shape.length === 3) {
+    const zs = sampleGmm(g, 64, new Rng(mixSeed(seed, Stream.sample, 31)));
+    const [values] = await readAfterTidy(() => [model.decodeMean(tf.tensor2d(zs, [zs.length, d]))]);
+    out.samples = 'images/posthoc-gmm-samples.png';
+    writeFileAtomic(path.join(runDir, out.samples), imageGrid(values, zs.length, test.shape, 8));
+  }
+  return out;
 }
 
 /** Test examples behind the mutual-information estimate (its upper bound is log of this). */
@@ -224,6 +265,10 @@ export function evalTable(r: EvalResult, runDir: string): string {
     const d = r.disentanglement;
     rows.push(['SAP (factors)', d.sap.toFixed(3)]);
     rows.push(['DCI disentanglement / completeness / informativeness (R^2)', `${d.dci.disentanglement.toFixed(3)} / ${d.dci.completeness.toFixed(3)} / ${d.dci.informativeness.toFixed(3)}`]);
+  }
+  if (r.posthocSampler) {
+    const p = r.posthocSampler;
+    rows.push([`post-hoc mixture of ${p.components} Gaussians: test codes' log-likelihood`, `${p.heldOutLogLik.toFixed(3)} (N(0, I): ${p.priorHeldOutLogLik.toFixed(3)})${p.samples ? `; samples in ${p.samples}` : ''}`]);
   }
   if (r.mutualInformation) rows.push(['I(x; z) under q (nats)', `${r.mutualInformation.value.toFixed(3)} (at most log ${r.mutualInformation.examples} = ${r.mutualInformation.upperBound.toFixed(3)})`]);
   if (r.exact) {

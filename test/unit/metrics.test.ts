@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { disentanglementScores } from '../../src/engine/disentanglement';
+import { fitGmm, gmmLogLikelihood, sampleGmm } from '../../src/engine/gmm';
 import { solveSymmetric } from '../../src/engine/linalg';
 import { mutualInformationGap } from '../../src/engine/mig';
 import { mutualInformation } from '../../src/engine/objectives/mutualInformation';
@@ -74,4 +75,47 @@ test('solveSymmetric solves a positive-definite system and refuses an indefinite
   const x = solveSymmetric(a, [1, 2, 3]);
   a.forEach((row, i) => assert.ok(Math.abs(row.reduce((s, v, j) => s + v * x[j], 0) - [1, 2, 3][i]) < 1e-12));
   assert.throws(() => solveSymmetric([[1, 2], [2, 1]], [1, 1]), /not positive definite/);
+});
+
+test('post-hoc Gaussian mixture: EM recovers a known mixture, its density integrates to 1, its samples have the mixture\'s moments', () => {
+  const rng = new Rng(21);
+  // 0.3 N((-3, 0), diag(1, 0.25)) + 0.7 N((3, 1), [[1, 0.8], [0.8, 1]]).
+  const draw = () => {
+    if (rng.next() < 0.3) return [-3 + rng.normal(), 0.5 * rng.normal()];
+    const a = rng.normal();
+    const b = rng.normal();
+    return [3 + a, 1 + 0.8 * a + 0.6 * b];
+  };
+  const train = Array.from({ length: 4000 }, draw);
+  const heldOut = Array.from({ length: 2000 }, draw);
+  const g = fitGmm(train, 2, { seed: 3 });
+  const [small, large] = [...g.components].sort((a, b) => a.weight - b.weight);
+  assert.ok(Math.abs(small.weight - 0.3) < 0.03 && Math.abs(large.weight - 0.7) < 0.03, `weights ${small.weight}, ${large.weight}`);
+  assert.ok(Math.hypot(small.mean[0] + 3, small.mean[1]) < 0.1 && Math.hypot(large.mean[0] - 3, large.mean[1] - 1) < 0.1, JSON.stringify(g.components.map((c) => c.mean)));
+  // The large component's correlation: L L^T's off-diagonal.
+  const cov01 = large.chol[1][0] * large.chol[0][0];
+  assert.ok(Math.abs(cov01 - 0.8) < 0.08, `covariance ${cov01}`);
+  // Held-out log-likelihood against the true mixture's.
+  const trueLogLik = (z: number[]) => {
+    const n1 = Math.log(0.3) - 0.5 * ((z[0] + 3) ** 2 + (z[1] / 0.5) ** 2) - Math.log(2 * Math.PI * 0.5);
+    const det = 1 - 0.64;
+    const dx = z[0] - 3;
+    const dy = z[1] - 1;
+    const n2 = Math.log(0.7) - (0.5 * (dx * dx - 1.6 * dx * dy + dy * dy)) / det - Math.log(2 * Math.PI * Math.sqrt(det));
+    return Math.max(n1, n2) + Math.log(Math.exp(n1 - Math.max(n1, n2)) + Math.exp(n2 - Math.max(n1, n2)));
+  };
+  const fitted = gmmLogLikelihood(g, heldOut).reduce((a, b) => a + b, 0) / heldOut.length;
+  const truth = heldOut.map(trueLogLik).reduce((a, b) => a + b, 0) / heldOut.length;
+  assert.ok(Math.abs(fitted - truth) < 0.03, `held-out log-likelihood ${fitted} vs the true mixture's ${truth}`);
+  // The density integrates to 1 (midpoint rule on [-9, 9] x [-6, 8]).
+  const h = 0.05;
+  let mass = 0;
+  const cells: number[][] = [];
+  for (let x = -9 + h / 2; x < 9; x += h) for (let y = -6 + h / 2; y < 8; y += h) cells.push([x, y]);
+  for (const l of gmmLogLikelihood(g, cells)) mass += Math.exp(l) * h * h;
+  assert.ok(Math.abs(mass - 1) < 1e-3, `mass ${mass}`);
+  // Samples: the mixture's mean 0.3 * (-3, 0) + 0.7 * (3, 1) = (1.2, 0.7).
+  const s = sampleGmm(g, 20000, new Rng(8));
+  const m = [0, 1].map((j) => s.reduce((a, z) => a + z[j], 0) / s.length);
+  assert.ok(Math.abs(m[0] - 1.2) < 0.06 && Math.abs(m[1] - 0.7) < 0.04, `sample mean ${m}`);
 });

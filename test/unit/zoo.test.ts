@@ -6,7 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { resolveExperiment } from '../../src/core/config';
 import { readRunRecord, runFiles } from '../../src/core/runFolder';
+import { createModel } from '../../src/engine/models';
+import { Rng } from '../../src/engine/rng';
 import { mmdSquared } from '../../src/engine/objectives/mmd';
 import { REPO, tmpDir, useWasm } from './helpers';
 
@@ -47,8 +50,8 @@ test('MMD^2: the unbiased estimator averages to the closed form for two Gaussian
   }
 });
 
-for (const [kind, example] of [['info-vae', 'mnist-info-vae'], ['wae', 'mnist-wae']] as const) {
-  test(`${kind} trains one epoch from examples/${example}.vae.json through the CLI, logs its MMD term, and evaluates`, () => {
+for (const [kind, example] of [['info-vae', 'mnist-info-vae'], ['wae', 'mnist-wae'], ['rae', 'mnist-rae']] as const) {
+  test(`${kind} trains one epoch from examples/${example}.vae.json through the CLI, logs its terms, and evaluates with the post-hoc sampler`, () => {
     const dir = tmpDir(kind);
     const file = path.join(REPO, 'examples', `${example}.vae.json`);
     const r = spawnSync(process.execPath, [CLI, 'train', file, '--out', path.join(dir, 'runs'), '--epochs', '1', '--backend', 'wasm', '--set', 'data.options.limit=1500'], { cwd: REPO, encoding: 'utf8', timeout: 300000 });
@@ -59,11 +62,16 @@ for (const [kind, example] of [['info-vae', 'mnist-info-vae'], ['wae', 'mnist-wa
     assert.equal(record.config.model.kind, kind);
     const steps = fs.readFileSync(runFiles.metrics(runDir), 'utf8').split('\n').filter((l) => l.includes('"type":"step"')).map((l) => JSON.parse(l).metrics);
     assert.ok(steps.length > 0);
-    const lambda = record.config.objective.mmd!.weight;
+    const o = record.config.objective;
     for (const m of steps) {
-      assert.ok(Number.isFinite(m.mmd), `mmd logged: ${JSON.stringify(m)}`);
       // Each logged loss is the sum of its logged terms.
-      const expected = kind === 'wae' ? m.recon + lambda * m.mmd : m.recon + m.kl + (lambda - 1) * m.mmd;
+      const expected =
+        kind === 'rae'
+          ? m.recon + o.rae!.codeWeight * m.codePenalty + o.rae!.decoderWeight * m.decoderPenalty
+          : kind === 'wae'
+            ? m.recon + o.mmd!.weight * m.mmd
+            : m.recon + m.kl + (o.mmd!.weight - 1) * m.mmd;
+      assert.ok(Number.isFinite(expected), `${kind}: its terms are logged: ${JSON.stringify(m)}`);
       assert.ok(Math.abs(m.loss - expected) < 1e-3 * Math.abs(m.loss), `${kind}: loss ${m.loss} vs ${expected}`);
     }
     const e = spawnSync(process.execPath, [CLI, 'eval', runDir, '--k', '10', '--ll-examples', '20', '--json'], { cwd: REPO, encoding: 'utf8', timeout: 300000 });
@@ -71,5 +79,33 @@ for (const [kind, example] of [['info-vae', 'mnist-info-vae'], ['wae', 'mnist-wa
     const evaluation = JSON.parse(fs.readFileSync(runFiles.evaluation(runDir), 'utf8'));
     assert.ok(Number.isFinite(evaluation.metrics.recon));
     if (kind === 'info-vae') assert.ok(Number.isFinite(evaluation.metrics.elbo) && evaluation.mutualInformation.value >= 0);
+    // The post-hoc sampler: a 10-component mixture on the training codes, scored on the test codes, with its samples.
+    const p = evaluation.posthocSampler;
+    assert.equal(p.components, 10);
+    assert.ok(Number.isFinite(p.heldOutLogLik) && Number.isFinite(p.priorHeldOutLogLik) && p.fitExamples === record.data!.train, JSON.stringify(p));
+    assert.ok(fs.statSync(path.join(runDir, p.samples)).size > 1000, 'the mixture samples image');
   });
 }
+
+test("rae: the decoder penalty is the sum of squares of the decoder's kernels, the code penalty the mean of (1/2)||z||^2", () => {
+  const config = resolveExperiment({ name: 'r', data: { source: 'toy2d' }, model: { kind: 'rae', latentDim: 3, encoder: { hidden: [8] }, likelihood: 'gaussian' }, objective: { rae: { codeWeight: 2, decoderWeight: 0.5 } } });
+  const model = createModel(config, [6]);
+  const rng = new Rng(2);
+  const x = tf.tensor2d(Array.from({ length: 5 }, () => Array.from({ length: 6 }, () => rng.normal())));
+  try {
+    const t = model.terms(x, x, { step: 0, seed: 1, klWeight: 0, totalSteps: 1 });
+    const m = Object.fromEntries(Object.entries(t.metrics).map(([k, v]) => [k, v.arraySync() as number]));
+    const kernels = model.decoder.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read().dataSync());
+    assert.ok(kernels.length >= 2, 'the decoder has its kernels');
+    const sumSq = kernels.reduce((a, k) => a + Array.from(k).reduce((b, v) => b + v * v, 0), 0);
+    assert.ok(Math.abs(m.decoderPenalty - sumSq) < 1e-4 * sumSq, `${m.decoderPenalty} vs ${sumSq}`);
+    const z = tf.tidy(() => model.encodeMean(x).arraySync() as number[][]);
+    const code = z.reduce((a, r) => a + 0.5 * r.reduce((b, v) => b + v * v, 0), 0) / z.length;
+    assert.ok(Math.abs(m.codePenalty - code) < 1e-5 * Math.max(1, code), `${m.codePenalty} vs ${code}`);
+    assert.ok(Math.abs((t.loss.arraySync() as number) - (m.recon + 2 * m.codePenalty + 0.5 * m.decoderPenalty)) < 1e-3);
+    tf.dispose([t.loss, ...Object.values(t.metrics)]);
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+});

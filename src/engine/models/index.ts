@@ -11,6 +11,7 @@ import { DenoisingAutoencoder } from './denoisingAe';
 import { InfoVae } from './infoVae';
 import { Iwae } from './iwae';
 import { LinearAutoencoder } from './linearAe';
+import { Rae } from './rae';
 import { SparseAutoencoder } from './sparseAe';
 import { Vae } from './vae';
 import { Wae } from './wae';
@@ -50,5 +51,7 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new InfoVae(config, exampleShape);
     case 'wae':
       return new Wae(config, exampleShape);
+    case 'rae':
+      return new Rae(config, exampleShape);
   }
 }

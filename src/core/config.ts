@@ -9,10 +9,10 @@ export const experimentSchema: object = schemaJson;
 
 export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'cifar10' | 'emnist-balanced' | 'emnist-letters' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
-export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'cvae' | 'iwae' | 'aae' | 'wae' | 'rae';
+export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'dip-vae' | 'cvae' | 'iwae' | 'aae' | 'wae' | 'rae';
 
 /** Kinds with a Gaussian encoder, a KL term and an ELBO. */
-export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'cvae', 'iwae'];
+export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'cvae', 'iwae'];
 export type Likelihood = 'bernoulli' | 'gaussian' | 'gaussian-learned';
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'softplus' | 'linear';
 export type BackendChoice = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -94,6 +94,8 @@ export interface ObjectiveConfig {
    * wae: loss = recon + weight * MMD^2 (alpha unused).
    */
   mmd?: { weight: number; alpha: number };
+  /** dip-vae only: which covariance is driven to I, and the weights of its off-diagonal and diagonal penalties. */
+  dip?: { type: 'i' | 'ii'; lambdaOffDiagonal: number; lambdaDiagonal: number };
   /** rae only: beta of the mean (1/2)||z||^2 and lambda of the decoder kernels' sum of squares. */
   rae?: { codeWeight: number; decoderWeight: number };
 }
@@ -355,6 +357,7 @@ function semanticIssues(c: ExperimentConfig, raw: Record<string, any>): ConfigIs
     ['/objective/importanceSamples', 'importanceSamples', 'iwae'],
     ['/objective/prior', 'prior', 'aae'],
     ['/objective/rae', 'rae', 'rae'],
+    ['/objective/dip', 'dip', 'dip-vae'],
   ];
   for (const [pointer, key, kind] of only) {
     if (o[key] !== undefined && m.kind !== kind) issues.push({ pointer, message: `is only used by model kind "${kind}".` });
@@ -440,6 +443,7 @@ function seedKindSections(work: Record<string, any>): Record<string, any> {
   if (kind === 'contractive-ae') objective.contraction ??= {};
   if (kind === 'info-vae' || kind === 'wae') objective.mmd ??= {};
   if (kind === 'rae') objective.rae ??= {};
+  if (kind === 'dip-vae') objective.dip ??= {};
   if (kind === 'aae') {
     objective.prior ??= {};
     model.discriminator ??= {};
@@ -462,6 +466,8 @@ function fillDerivedDefaults(work: Record<string, any>): ExperimentConfig {
     c.model.codeActivation = kind === 'contractive-ae' ? 'sigmoid' : kind === 'sparse-ae' ? (sp?.penalty === 'l1' ? 'relu' : 'sigmoid') : 'linear';
   }
   if (kind === 'iwae' && c.objective.importanceSamples === undefined) c.objective.importanceSamples = 5;
+  // The paper's settings: lambda_d = 10 lambda_od for DIP-VAE-I, lambda_d = lambda_od for DIP-VAE-II.
+  if (c.objective.dip && c.objective.dip.lambdaDiagonal === undefined) c.objective.dip.lambdaDiagonal = (c.objective.dip.type === 'i' ? 10 : 1) * c.objective.dip.lambdaOffDiagonal;
   if (c.objective.beta === undefined) c.objective.beta = kind === 'beta-vae' ? 4 : kind === 'beta-tcvae' ? 6 : VARIATIONAL_KINDS.includes(kind) ? 1 : 0;
   const extra = OPTION_DEFAULTS[c.data.source];
   if (extra) c.data.options = { ...extra, ...c.data.options };

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveExperiment } from '../../src/core/config';
 import { readRunRecord, runFiles } from '../../src/core/runFolder';
 import { createModel } from '../../src/engine/models';
+import { dipCovariance } from '../../src/engine/models/dipVae';
 import { Rng } from '../../src/engine/rng';
 import { mmdSquared } from '../../src/engine/objectives/mmd';
 import { REPO, tmpDir, useWasm } from './helpers';
@@ -50,11 +51,12 @@ test('MMD^2: the unbiased estimator averages to the closed form for two Gaussian
   }
 });
 
-for (const [kind, example] of [['info-vae', 'mnist-info-vae'], ['wae', 'mnist-wae'], ['rae', 'mnist-rae']] as const) {
+for (const [kind, example] of [['info-vae', 'mnist-info-vae'], ['wae', 'mnist-wae'], ['rae', 'mnist-rae'], ['dip-vae', 'shapes-dip-vae']] as const) {
   test(`${kind} trains one epoch from examples/${example}.vae.json through the CLI, logs its terms, and evaluates with the post-hoc sampler`, () => {
     const dir = tmpDir(kind);
     const file = path.join(REPO, 'examples', `${example}.vae.json`);
-    const r = spawnSync(process.execPath, [CLI, 'train', file, '--out', path.join(dir, 'runs'), '--epochs', '1', '--backend', 'wasm', '--set', 'data.options.limit=1500'], { cwd: REPO, encoding: 'utf8', timeout: 300000 });
+    const small = kind === 'dip-vae' ? ['data.options.count=1200', 'logging.metricsEvery=4'] : ['data.options.limit=1500'];
+    const r = spawnSync(process.execPath, [CLI, 'train', file, '--out', path.join(dir, 'runs'), '--epochs', '1', '--backend', 'wasm', ...small.flatMap((v) => ['--set', v])], { cwd: REPO, encoding: 'utf8', timeout: 300000 });
     assert.equal(r.status, 0, r.stderr);
     const runDir = r.stdout.trim().split('\n').pop()!;
     const record = readRunRecord(runDir);
@@ -66,7 +68,9 @@ for (const [kind, example] of [['info-vae', 'mnist-info-vae'], ['wae', 'mnist-wa
     for (const m of steps) {
       // Each logged loss is the sum of its logged terms.
       const expected =
-        kind === 'rae'
+        kind === 'dip-vae'
+          ? m.recon + m.kl + o.dip!.lambdaOffDiagonal * m.dipOffDiagonal + o.dip!.lambdaDiagonal * m.dipDiagonal
+          : kind === 'rae'
           ? m.recon + o.rae!.codeWeight * m.codePenalty + o.rae!.decoderWeight * m.decoderPenalty
           : kind === 'wae'
             ? m.recon + o.mmd!.weight * m.mmd
@@ -108,4 +112,26 @@ test("rae: the decoder penalty is the sum of squares of the decoder's kernels, t
     x.dispose();
     model.dispose();
   }
+});
+
+test('dip-vae: the penalty is computed from the batch covariance of the means (i) or of the aggregate posterior (ii), as written out by hand', () => {
+  const rng = new Rng(9);
+  const b = 16;
+  const d = 3;
+  const meanRows = Array.from({ length: b }, () => Array.from({ length: d }, () => rng.normal()));
+  const logVarRows = Array.from({ length: b }, () => Array.from({ length: d }, () => -1 + 0.3 * rng.normal()));
+  const mu = meanRows[0].map((_, j) => meanRows.reduce((a, r) => a + r[j], 0) / b);
+  const covMeans = mu.map((_, i) => mu.map((_, j) => meanRows.reduce((a, r) => a + (r[i] - mu[i]) * (r[j] - mu[j]), 0) / b));
+  const meanVar = mu.map((_, j) => logVarRows.reduce((a, r) => a + Math.exp(r[j]), 0) / b);
+  const mean = tf.tensor2d(meanRows);
+  const logVar = tf.tensor2d(logVarRows);
+  for (const type of ['i', 'ii'] as const) {
+    const got = tf.tidy(() => dipCovariance(mean, logVar, type).arraySync() as number[][]);
+    const want = covMeans.map((row, i) => row.map((v, j) => v + (type === 'ii' && i === j ? meanVar[i] : 0)));
+    got.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - want[i][j]) < 1e-5, `${type} [${i}][${j}]: ${v} vs ${want[i][j]}`)));
+  }
+  tf.dispose([mean, logVar]);
+  // The defaults follow the paper: lambda_d = 10 lambda_od for type i, = lambda_od for type ii.
+  assert.deepEqual(resolveExperiment({ name: 'd', model: { kind: 'dip-vae' }, objective: { dip: { type: 'i' } } }).objective.dip, { type: 'i', lambdaOffDiagonal: 10, lambdaDiagonal: 100 });
+  assert.deepEqual(resolveExperiment({ name: 'd', model: { kind: 'dip-vae' } }).objective.dip, { type: 'ii', lambdaOffDiagonal: 10, lambdaDiagonal: 10 });
 });

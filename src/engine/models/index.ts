@@ -8,6 +8,7 @@ import { BetaVae } from './betaVae';
 import { ContractiveAutoencoder } from './contractiveAe';
 import { Cvae } from './cvae';
 import { DenoisingAutoencoder } from './denoisingAe';
+import { DipVae } from './dipVae';
 import { InfoVae } from './infoVae';
 import { Iwae } from './iwae';
 import { LinearAutoencoder } from './linearAe';
@@ -49,6 +50,8 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new AdversarialAutoencoder(config, exampleShape);
     case 'info-vae':
       return new InfoVae(config, exampleShape);
+    case 'dip-vae':
+      return new DipVae(config, exampleShape);
     case 'wae':
       return new Wae(config, exampleShape);
     case 'rae':

@@ -9,10 +9,10 @@ export const experimentSchema: object = schemaJson;
 
 export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'cifar10' | 'emnist-balanced' | 'emnist-letters' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
-export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'dip-vae' | 'cvae' | 'iwae' | 'aae' | 'wae' | 'rae';
+export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'dip-vae' | 'factor-vae' | 'cvae' | 'iwae' | 'aae' | 'wae' | 'rae';
 
 /** Kinds with a Gaussian encoder, a KL term and an ELBO. */
-export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'cvae', 'iwae'];
+export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'factor-vae', 'cvae', 'iwae'];
 export type Likelihood = 'bernoulli' | 'gaussian' | 'gaussian-learned';
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'softplus' | 'linear';
 export type BackendChoice = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -363,7 +363,7 @@ function semanticIssues(c: ExperimentConfig, raw: Record<string, any>): ConfigIs
     if (o[key] !== undefined && m.kind !== kind) issues.push({ pointer, message: `is only used by model kind "${kind}".` });
   }
   if (o.mmd !== undefined && m.kind !== 'info-vae' && m.kind !== 'wae') issues.push({ pointer: '/objective/mmd', message: 'is only used by model kinds "info-vae" and "wae".' });
-  if (rawModel.discriminator !== undefined && m.kind !== 'aae') issues.push({ pointer: '/model/discriminator', message: 'is only used by model kind "aae".' });
+  if (rawModel.discriminator !== undefined && m.kind !== 'aae' && m.kind !== 'factor-vae') issues.push({ pointer: '/model/discriminator', message: 'is only used by model kinds "aae" and "factor-vae".' });
   if (m.kind === 'linear-ae') {
     for (const net of ['encoder', 'decoder'] as const) {
       const a = rawModel[net]?.activation;
@@ -448,6 +448,7 @@ function seedKindSections(work: Record<string, any>): Record<string, any> {
     objective.prior ??= {};
     model.discriminator ??= {};
   }
+  if (kind === 'factor-vae') model.discriminator ??= {};
   if (kind === 'linear-ae') model.likelihood ??= 'gaussian';
   return work;
 }
@@ -468,7 +469,7 @@ function fillDerivedDefaults(work: Record<string, any>): ExperimentConfig {
   if (kind === 'iwae' && c.objective.importanceSamples === undefined) c.objective.importanceSamples = 5;
   // The paper's settings: lambda_d = 10 lambda_od for DIP-VAE-I, lambda_d = lambda_od for DIP-VAE-II.
   if (c.objective.dip && c.objective.dip.lambdaDiagonal === undefined) c.objective.dip.lambdaDiagonal = (c.objective.dip.type === 'i' ? 10 : 1) * c.objective.dip.lambdaOffDiagonal;
-  if (c.objective.beta === undefined) c.objective.beta = kind === 'beta-vae' ? 4 : kind === 'beta-tcvae' ? 6 : VARIATIONAL_KINDS.includes(kind) ? 1 : 0;
+  if (c.objective.beta === undefined) c.objective.beta = kind === 'beta-vae' ? 4 : kind === 'beta-tcvae' ? 6 : kind === 'factor-vae' ? 6.4 : VARIATIONAL_KINDS.includes(kind) ? 1 : 0;
   const extra = OPTION_DEFAULTS[c.data.source];
   if (extra) c.data.options = { ...extra, ...c.data.options };
   return c;

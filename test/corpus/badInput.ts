@@ -65,7 +65,7 @@ export const BAD_CONFIGS: [string, unknown, string, RegExp][] = [
   ['learning rate zero', { ...base(), training: { optimizer: { learningRate: 0 } } }, '/training/optimizer/learningRate', /greater than 0/],
   ['unknown optimizer', { ...base(), training: { optimizer: { type: 'adagrad' } } }, '/training/optimizer/type', /one of "adam", "sgd", "rmsprop"/],
   ['beta1 of 1', { ...base(), training: { optimizer: { beta1: 1 } } }, '/training/optimizer/beta1', /less than 1/],
-  ['unknown model kind', { ...base(), model: { kind: 'gan' } }, '/model/kind', /one of "ae", "linear-ae", "sparse-ae", "denoising-ae", "contractive-ae", "vae", "beta-vae", "beta-tcvae", "info-vae", "dip-vae", "cvae", "iwae", "aae", "wae", "rae"/],
+  ['unknown model kind', { ...base(), model: { kind: 'gan' } }, '/model/kind', /one of "ae", "linear-ae", "sparse-ae", "denoising-ae", "contractive-ae", "vae", "beta-vae", "beta-tcvae", "info-vae", "dip-vae", "factor-vae", "cvae", "iwae", "aae", "wae", "rae"/],
   ['latent dim zero', { ...base(), model: { latentDim: 0 } }, '/model/latentDim', /at least 1/],
   ['hidden sizes not an array', { ...base(), model: { encoder: { hidden: 400 } } }, '/model/encoder/hidden', /must be an array/],
   ['hidden size negative', { ...base(), model: { encoder: { hidden: [400, -2] } } }, '/model/encoder/hidden/1', /at least 1/],

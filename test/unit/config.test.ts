@@ -39,7 +39,7 @@ test('defaults are filled and the effective config is complete', () => {
 });
 
 test("every kind's effective config validates again as it is (run folders re-read it)", () => {
-  for (const kind of ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'cvae', 'iwae', 'aae', 'wae', 'rae']) {
+  for (const kind of ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'factor-vae', 'cvae', 'iwae', 'aae', 'wae', 'rae']) {
     const c = resolveExperiment({ name: 'k', model: { kind } });
     assert.deepEqual(validateExperiment(c), [], kind);
     assert.deepEqual(resolveExperiment(c), c, `${kind}: resolving is idempotent`);

@@ -9,6 +9,7 @@ import { ContractiveAutoencoder } from './contractiveAe';
 import { Cvae } from './cvae';
 import { DenoisingAutoencoder } from './denoisingAe';
 import { DipVae } from './dipVae';
+import { FactorVae } from './factorVae';
 import { InfoVae } from './infoVae';
 import { Iwae } from './iwae';
 import { LinearAutoencoder } from './linearAe';
@@ -52,6 +53,8 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new InfoVae(config, exampleShape);
     case 'dip-vae':
       return new DipVae(config, exampleShape);
+    case 'factor-vae':
+      return new FactorVae(config, exampleShape);
     case 'wae':
       return new Wae(config, exampleShape);
     case 'rae':

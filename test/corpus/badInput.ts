@@ -91,7 +91,7 @@ export const BAD_CONFIGS: [string, unknown, string, RegExp][] = [
   ['activations on a linear-ae', { ...base(), model: { kind: 'linear-ae', encoder: { activation: 'relu' } } }, '/model/encoder/activation', /no activations/],
   ['bernoulli on a linear-ae', { ...base(), model: { kind: 'linear-ae', likelihood: 'bernoulli' } }, '/model/likelihood', /squared error/],
   ['a conv contractive-ae', { ...base(), model: { kind: 'contractive-ae', encoder: { type: 'conv' } } }, '/model/encoder/type', /MLP encoders/],
-  ['a discriminator on a vae', { ...base(), model: { discriminator: {} } }, '/model/discriminator', /only used by model kind "aae"/],
+  ['a discriminator on a vae', { ...base(), model: { discriminator: {} } }, '/model/discriminator', /only used by model kinds "aae" and "factor-vae"/],
   ['MC samples on an iwae', { ...base(), model: { kind: 'iwae' }, objective: { samples: 3 } }, '/objective/samples', /importanceSamples/],
   ['an unknown corruption', { ...base(), model: { kind: 'denoising-ae' }, objective: { corruption: { type: 'blur' } } }, '/objective/corruption/type', /one of "gaussian", "mask", "salt-and-pepper"/],
   ['negative free bits', { ...base(), objective: { freeBits: -1 } }, '/objective/freeBits', /at least 0/],

@@ -10,6 +10,7 @@
 // Full covariances (Cholesky factors) up to FULL_MAX dimensions, diagonal above (an EM iteration on 10,000 codes of
 // 32 dimensions with full covariances takes about a second here). Initialised by k-means++ seeding from a seeded
 // generator; iterated until the mean log-likelihood improves by less than `tol` nats (at most `maxIterations`).
+import { cholesky } from './linalg';
 import { Rng } from './rng';
 
 export const FULL_MAX = 16;
@@ -38,19 +39,6 @@ export interface GmmOptions {
   /** Added to every covariance's diagonal (variance units). */
   regularization?: number;
   covariance?: 'full' | 'diag';
-}
-
-function cholesky(a: number[][]): number[][] {
-  const n = a.length;
-  const l: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i][j];
-      for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
-      l[i][j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / l[j][j];
-    }
-  }
-  return l;
 }
 
 /** log N(z; mean, L L^T) (L diagonal when `diag`). */

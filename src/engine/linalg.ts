@@ -179,20 +179,27 @@ export function principalAnglesDegrees(a: Vector[], b: Vector[]): number[] {
   });
 }
 
-/** Solve A x = b for a symmetric positive-definite A (Cholesky, A = L L^T). Throws when A is not positive definite. */
-export function solveSymmetric(a: Matrix, b: Vector): number[] {
-  const n = b.length;
+/** The lower-triangular L with A = L L^T of a symmetric positive-definite A. Throws when A is not positive definite. */
+export function cholesky(a: Matrix): number[][] {
+  const n = a.length;
   const l: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       let s = a[i][j];
       for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
       if (i === j) {
-        if (!(s > 0)) throw new RangeError('solveSymmetric: the matrix is not positive definite');
+        if (!(s > 0)) throw new RangeError('cholesky: the matrix is not positive definite');
         l[i][i] = Math.sqrt(s);
       } else l[i][j] = s / l[j][j];
     }
   }
+  return l;
+}
+
+/** Solve A x = b for a symmetric positive-definite A (Cholesky, A = L L^T). Throws when A is not positive definite. */
+export function solveSymmetric(a: Matrix, b: Vector): number[] {
+  const n = b.length;
+  const l = cholesky(a);
   const y = new Array<number>(n).fill(0);
   for (let i = 0; i < n; i++) {
     let s = b[i];

@@ -13,7 +13,7 @@ import { Optimizer } from '../optimizers';
 import { mixSeed, Rng, Stream } from '../rng';
 import { Autoencoder } from './ae';
 import { BatchTerms, OptimizerGroup, readAfterTidy, StepContext } from './base';
-import { activate, head, Seeds } from './networks';
+import { codeDiscriminator } from './networks';
 
 export class AdversarialAutoencoder extends Autoencoder {
   override readonly kind: ModelKind = 'aae';
@@ -21,12 +21,7 @@ export class AdversarialAutoencoder extends Autoencoder {
 
   constructor(config: ExperimentConfig, exampleShape: number[]) {
     super(config, exampleShape);
-    const d = config.model.discriminator!;
-    const seeds = new Seeds(mixSeed(config.training.seed, Stream.adversary));
-    const input = tf.input({ shape: [this.latentDim], name: 'code' });
-    let h: tf.SymbolicTensor = input;
-    d.hidden.forEach((units, i) => (h = activate(head(h, units, seeds, `disc_dense${i}`), d.activation, `disc_dense${i}_act`)));
-    this.discriminator = tf.model({ inputs: input, outputs: head(h, 1, seeds, 'disc_logit'), name: 'discriminator' });
+    this.discriminator = codeDiscriminator(this.latentDim, config.model.discriminator!, mixSeed(config.training.seed, Stream.adversary), 'disc', 'discriminator');
   }
 
   private vars(m: tf.LayersModel): tf.Variable[] {

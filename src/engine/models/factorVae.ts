@@ -17,7 +17,7 @@ import { Optimizer } from '../optimizers';
 import { mixSeed, permutation, Stream } from '../rng';
 import { klScheduleWeight } from '../schedules';
 import { BatchTerms, OptimizerGroup, StepContext } from './base';
-import { activate, head, Seeds } from './networks';
+import { codeDiscriminator } from './networks';
 import { Vae } from './vae';
 
 /** Each column of z [B, D] shuffled by its own seeded permutation of the rows: a sample of prod_d q(z_d). */
@@ -35,12 +35,7 @@ export class FactorVae extends Vae {
 
   constructor(config: ExperimentConfig, exampleShape: number[]) {
     super(config, exampleShape);
-    const d = config.model.discriminator!;
-    const seeds = new Seeds(mixSeed(config.training.seed, Stream.adversary));
-    const input = tf.input({ shape: [this.latentDim], name: 'code' });
-    let h: tf.SymbolicTensor = input;
-    d.hidden.forEach((units, i) => (h = activate(head(h, units, seeds, `tc_disc_dense${i}`), d.activation, `tc_disc_dense${i}_act`)));
-    this.discriminator = tf.model({ inputs: input, outputs: head(h, 1, seeds, 'tc_disc_logit'), name: 'tc_discriminator' });
+    this.discriminator = codeDiscriminator(this.latentDim, config.model.discriminator!, mixSeed(config.training.seed, Stream.adversary), 'tc_disc', 'tc_discriminator');
   }
 
   private discVars(): tf.Variable[] {

@@ -138,3 +138,12 @@ export function countParameters(models: tf.LayersModel[], extra: tf.Variable[] =
   for (const v of extra) n += v.size;
   return n;
 }
+
+/** An MLP from codes [latentDim] to one logit (the aae's and the factor-vae's discriminators); layers named `${prefix}_...`. */
+export function codeDiscriminator(latentDim: number, d: { hidden: number[]; activation: Activation }, seed: number, prefix: string, name: string): tf.LayersModel {
+  const seeds = new Seeds(seed);
+  const input = tf.input({ shape: [latentDim], name: 'code' });
+  let h: tf.SymbolicTensor = input;
+  d.hidden.forEach((units, i) => (h = activate(head(h, units, seeds, `${prefix}_dense${i}`), d.activation, `${prefix}_dense${i}_act`)));
+  return tf.model({ inputs: input, outputs: head(h, 1, seeds, `${prefix}_logit`), name });
+}

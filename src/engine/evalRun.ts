@@ -74,10 +74,12 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
     if (model instanceof Vae && k > 0) result.logLikelihood = await logLikelihood(model, test, k, Math.min(test.n, opts.llExamples ?? 500), seed);
     if (opts.exact && model instanceof Vae) result.exact = await exactEvaluation(model, test, Math.min(test.n, opts.exactExamples ?? 100), seed);
     const gmmK = opts.gmm ?? POSTHOC_COMPONENTS;
-    if (gmmK > 0 && !model.conditional) result.posthocSampler = await posthocSampler(model, data.train, test, gmmK, seed, runDir);
+    const withSampler = gmmK > 0 && !model.conditional;
+    // The test set's codes, once, for the post-hoc sampler and the disentanglement scores.
+    const codes = withSampler || test.factors ? await codesOf(model, test) : [];
+    if (withSampler) result.posthocSampler = await posthocSampler(model, data.train, test, codes, gmmK, seed, runDir);
     if (model instanceof Vae) result.mutualInformation = await mutualInformationOf(model, test, Math.min(test.n, MI_EXAMPLES), seed);
     if (test.factors && test.factorNames) {
-      const codes = await codesOf(model, test);
       const nf = test.factorNames.length;
       const factors = Array.from({ length: test.n }, (_, i) => Array.from(test.factors!.subarray(i * nf, (i + 1) * nf)));
       result.mig = mutualInformationGap(codes, factors).mig;
@@ -107,9 +109,8 @@ const LOG_2PI = Math.log(2 * Math.PI);
  * log-likelihood on the test codes next to the N(0, I) prior's, and 64 decoded draws from it as an image grid
  * (images/posthoc-gmm-samples.png, for image data).
  */
-async function posthocSampler(model: AutoencoderModel, train: Dataset, test: Dataset, k: number, seed: number, runDir: string): Promise<NonNullable<EvalResult['posthocSampler']>> {
+async function posthocSampler(model: AutoencoderModel, train: Dataset, test: Dataset, testCodes: number[][], k: number, seed: number, runDir: string): Promise<NonNullable<EvalResult['posthocSampler']>> {
   const fitCodes = await codesOf(model, subset(train, range(0, Math.min(train.n, POSTHOC_FIT))));
-  const testCodes = await codesOf(model, test);
   const g = fitGmm(fitCodes, Math.min(k, fitCodes.length), { seed });
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const d = model.latentDim;

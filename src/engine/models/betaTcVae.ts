@@ -29,8 +29,9 @@ export class BetaTcVae extends Vae {
 
   override terms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext): BatchTerms {
     return tf.tidy(() => {
-      const t = this.elboTerms(x, target, ctx, this.config.objective.samples);
-      const { mean, logVar } = this.posterior(x, ctx.labels);
+      const q = this.posterior(x, ctx.labels);
+      const { mean, logVar } = q;
+      const t = this.elboTerms(x, target, ctx, this.config.objective.samples, q);
       // A code of its own per example for the decomposition (reparameterised: its gradient reaches the encoder).
       const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', mixSeed(ctx.seed, Stream.epsilon, 7));
       const z = reparameterize(mean, logVar, eps) as tf.Tensor2D;

@@ -30,8 +30,9 @@ export class DipVae extends Vae {
   override terms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext): BatchTerms {
     return tf.tidy(() => {
       const dip = this.config.objective.dip!;
-      const t = this.elboTerms(x, target, ctx, this.config.objective.samples);
-      const { mean, logVar } = this.posterior(x, ctx.labels);
+      const q = this.posterior(x, ctx.labels);
+      const { mean, logVar } = q;
+      const t = this.elboTerms(x, target, ctx, this.config.objective.samples, q);
       const c = dipCovariance(mean, logVar, dip.type);
       const eye = tf.eye(c.shape[0]);
       const dipOffDiagonal = c.mul(tf.sub(1, eye)).square().sum() as tf.Scalar;

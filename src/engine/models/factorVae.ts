@@ -67,8 +67,9 @@ export class FactorVae extends Vae {
 
   /** The VAE phase's terms: the ELBO's, and the discriminator's TC estimate on reparameterised codes. */
   private vaeTerms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext): { loss: tf.Scalar; metrics: Record<string, tf.Scalar>; klPerDim: tf.Tensor1D; z: tf.Tensor2D } {
-    const t = this.elboTerms(x, target, ctx, this.config.objective.samples);
-    const { mean, logVar } = this.posterior(x, ctx.labels);
+    const q = this.posterior(x, ctx.labels);
+    const { mean, logVar } = q;
+    const t = this.elboTerms(x, target, ctx, this.config.objective.samples, q);
     const z = reparameterize(mean, logVar, tf.randomNormal(mean.shape, 0, 1, 'float32', mixSeed(ctx.seed, Stream.epsilon, 17))) as tf.Tensor2D;
     const tc = (this.discriminator.apply(z) as tf.Tensor2D).mean() as tf.Scalar;
     const w = klScheduleWeight(this.config.objective.klSchedule, ctx.step, ctx.totalSteps);

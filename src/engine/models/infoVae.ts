@@ -21,8 +21,9 @@ export class InfoVae extends Vae {
   override terms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext): BatchTerms {
     return tf.tidy(() => {
       const { weight: lambda, alpha } = this.config.objective.mmd!;
-      const t = this.elboTerms(x, target, ctx, this.config.objective.samples);
-      const { mean, logVar } = this.posterior(x, ctx.labels);
+      const q = this.posterior(x, ctx.labels);
+      const { mean, logVar } = q;
+      const t = this.elboTerms(x, target, ctx, this.config.objective.samples, q);
       const z = reparameterize(mean, logVar, tf.randomNormal(mean.shape, 0, 1, 'float32', mixSeed(ctx.seed, Stream.epsilon, 11))) as tf.Tensor2D;
       const prior = tf.randomNormal(mean.shape, 0, 1, 'float32', mixSeed(ctx.seed, Stream.sample, 11)) as tf.Tensor2D;
       const mmd = mmdSquared(z, prior);

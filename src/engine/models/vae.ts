@@ -37,10 +37,11 @@ export class Vae extends AutoencoderModel {
     return { mean, logVar };
   }
 
-  protected elboTerms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext, samples: number): ElboTerms {
+  /** The ELBO's terms; a kind that also needs q(z|x) for a term of its own passes the posterior it computed. */
+  protected elboTerms(x: tf.Tensor, target: tf.Tensor, ctx: StepContext, samples: number, posterior = this.posterior(x, ctx.labels)): ElboTerms {
     return elbo({
       target,
-      posterior: this.posterior(x, ctx.labels),
+      posterior,
       decode: (z) => this.decode(z, ctx.labels ? (repeatRows(ctx.labels, samples) as tf.Tensor2D) : undefined),
       logLik: this.logLik,
       samples,

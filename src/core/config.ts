@@ -9,10 +9,10 @@ export const experimentSchema: object = schemaJson;
 
 export type DataSource = 'mnist' | 'mnist-60k' | 'fashion-mnist' | 'kmnist' | 'cifar10' | 'emnist-balanced' | 'emnist-letters' | 'shapes' | 'toy2d' | 'idx' | 'png-dir' | 'csv' | 'npy';
 export type Binarize = 'none' | 'fixed' | 'dynamic';
-export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'dip-vae' | 'factor-vae' | 'cvae' | 'iwae' | 'aae' | 'wae' | 'rae';
+export type ModelKind = 'ae' | 'linear-ae' | 'sparse-ae' | 'denoising-ae' | 'contractive-ae' | 'vae' | 'beta-vae' | 'beta-tcvae' | 'info-vae' | 'dip-vae' | 'factor-vae' | 'cvae' | 'iwae' | 'aae' | 'wae' | 'rae' | 'vamp-vae' | 'vq-vae' | 'flow-vae' | 'hvae' | 'gumbel-vae';
 
 /** Kinds with a Gaussian encoder, a KL term and an ELBO. */
-export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'factor-vae', 'cvae', 'iwae'];
+export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'factor-vae', 'cvae', 'iwae', 'vamp-vae', 'flow-vae', 'hvae', 'gumbel-vae'];
 export type Likelihood = 'bernoulli' | 'gaussian' | 'gaussian-learned';
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'softplus' | 'linear';
 export type BackendChoice = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -98,6 +98,22 @@ export interface ObjectiveConfig {
   dip?: { type: 'i' | 'ii'; lambdaOffDiagonal: number; lambdaDiagonal: number };
   /** rae only: beta of the mean (1/2)||z||^2 and lambda of the decoder kernels' sum of squares. */
   rae?: { codeWeight: number; decoderWeight: number };
+  /** vamp-vae only: the VampPrior p(z) = (1/K) sum_k q(z | u_k) over K learned pseudo-inputs u_k. */
+  vamp?: { components: number };
+  /**
+   * vq-vae only: the encoder's output [B, latentDim] is read as latentDim / embeddingDim vectors, each replaced by its
+   * nearest of codebookSize codebook vectors; loss = recon + ||sg(z_e) - e||^2 + commitment * ||z_e - sg(e)||^2.
+   */
+  vq?: { codebookSize: number; embeddingDim: number; commitment: number };
+  /** flow-vae only: `length` planar flows (Rezende and Mohamed 2015) on the posterior sample, their parameters from the encoder. */
+  flow?: { type: 'planar'; length: number };
+  /** hvae only: two stochastic layers, z1 (latentDim) and z2 (topDim), with q(z2|z1) and p(z1|z2) through `hidden`. */
+  hvae?: { topDim: number; hidden: number[] };
+  /**
+   * gumbel-vae only: latentDim / categories categorical variables of `categories` classes each, relaxed by the
+   * Gumbel-softmax at a temperature annealed from temperatureStart to temperatureEnd (exponentially over the run).
+   */
+  gumbel?: { categories: number; temperatureStart: number; temperatureEnd: number; hard: boolean };
 }
 
 export interface OptimizerConfig {
@@ -358,12 +374,23 @@ function semanticIssues(c: ExperimentConfig, raw: Record<string, any>): ConfigIs
     ['/objective/prior', 'prior', 'aae'],
     ['/objective/rae', 'rae', 'rae'],
     ['/objective/dip', 'dip', 'dip-vae'],
+    ['/objective/vamp', 'vamp', 'vamp-vae'],
+    ['/objective/vq', 'vq', 'vq-vae'],
+    ['/objective/flow', 'flow', 'flow-vae'],
+    ['/objective/hvae', 'hvae', 'hvae'],
+    ['/objective/gumbel', 'gumbel', 'gumbel-vae'],
   ];
   for (const [pointer, key, kind] of only) {
     if (o[key] !== undefined && m.kind !== kind) issues.push({ pointer, message: `is only used by model kind "${kind}".` });
   }
   if (o.mmd !== undefined && m.kind !== 'info-vae' && m.kind !== 'wae') issues.push({ pointer: '/objective/mmd', message: 'is only used by model kinds "info-vae" and "wae".' });
   if (rawModel.discriminator !== undefined && m.kind !== 'aae' && m.kind !== 'factor-vae') issues.push({ pointer: '/model/discriminator', message: 'is only used by model kinds "aae" and "factor-vae".' });
+  if (m.kind === 'vq-vae' && m.latentDim % c.objective.vq!.embeddingDim !== 0) {
+    issues.push({ pointer: '/model/latentDim', message: `a vq-vae splits its code into vectors of objective.vq.embeddingDim (${c.objective.vq!.embeddingDim}) numbers: use a multiple of it.` });
+  }
+  if (m.kind === 'gumbel-vae' && m.latentDim % c.objective.gumbel!.categories !== 0) {
+    issues.push({ pointer: '/model/latentDim', message: `a gumbel-vae's code is one-hot vectors of objective.gumbel.categories (${c.objective.gumbel!.categories}) classes: use a multiple of it.` });
+  }
   if (m.kind === 'linear-ae') {
     for (const net of ['encoder', 'decoder'] as const) {
       const a = rawModel[net]?.activation;
@@ -444,6 +471,11 @@ function seedKindSections(work: Record<string, any>): Record<string, any> {
   if (kind === 'info-vae' || kind === 'wae') objective.mmd ??= {};
   if (kind === 'rae') objective.rae ??= {};
   if (kind === 'dip-vae') objective.dip ??= {};
+  if (kind === 'vamp-vae') objective.vamp ??= {};
+  if (kind === 'vq-vae') objective.vq ??= {};
+  if (kind === 'flow-vae') objective.flow ??= {};
+  if (kind === 'hvae') objective.hvae ??= {};
+  if (kind === 'gumbel-vae') objective.gumbel ??= {};
   if (kind === 'aae') {
     objective.prior ??= {};
     model.discriminator ??= {};

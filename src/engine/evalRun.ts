@@ -15,10 +15,9 @@ import { mutualInformationGap } from './mig';
 import { MI_ESTIMATOR, mutualInformation } from './objectives/mutualInformation';
 import { AutoencoderModel } from './models';
 import { readAfterTidy } from './models/base';
-import { Vae } from './models/vae';
+import { isPlainVae, Vae } from './models/vae';
 import { EXACT_GRID_RULE, ExactExample } from './objectives/exact';
 import { estimateLogLikelihood } from './objectives/importance';
-import { repeatRows } from './objectives/likelihood';
 import { mixSeed, Rng, Stream } from './rng';
 import { binarizeOnce, loadRunModel } from './trainer';
 
@@ -49,7 +48,7 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
     if (opts.samples !== undefined && VARIATIONAL_KINDS.includes(c.model.kind)) c.objective.samples = opts.samples;
   });
   try {
-    if (opts.exact && (!(model instanceof Vae) || model.latentDim > 2)) {
+    if (opts.exact && !(isPlainVae(model) && model.latentDim <= 2)) {
       throw new UsageError(`--exact needs a VAE (vae, beta-vae, cvae or iwae) with latentDim 1 or 2; this run is a ${config.model.kind} with latentDim ${config.model.latentDim}.`);
     }
     const seed = opts.seed ?? mixSeed(config.training.seed, Stream.evaluation, 1);
@@ -71,14 +70,14 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
       time: new Date().toISOString(),
     };
     const k = opts.k ?? 1000;
-    if (model instanceof Vae && k > 0) result.logLikelihood = await logLikelihood(model, test, k, Math.min(test.n, opts.llExamples ?? 500), seed);
-    if (opts.exact && model instanceof Vae) result.exact = await exactEvaluation(model, test, Math.min(test.n, opts.exactExamples ?? 100), seed);
+    if (model.logImportanceWeights && k > 0) result.logLikelihood = await logLikelihood(model, test, k, Math.min(test.n, opts.llExamples ?? 500), seed);
+    if (opts.exact && isPlainVae(model)) result.exact = await exactEvaluation(model, test, Math.min(test.n, opts.exactExamples ?? 100), seed);
     const gmmK = opts.gmm ?? POSTHOC_COMPONENTS;
     const withSampler = gmmK > 0 && !model.conditional;
     // The test set's codes, once, for the post-hoc sampler and the disentanglement scores.
     const codes = withSampler || test.factors ? await codesOf(model, test) : [];
     if (withSampler) result.posthocSampler = await posthocSampler(model, data.train, test, codes, gmmK, seed, runDir);
-    if (model instanceof Vae) result.mutualInformation = await mutualInformationOf(model, test, Math.min(test.n, MI_EXAMPLES), seed);
+    if (model instanceof Vae && model.gaussianPosterior) result.mutualInformation = await mutualInformationOf(model, test, Math.min(test.n, MI_EXAMPLES), seed);
     if (test.factors && test.factorNames) {
       const nf = test.factorNames.length;
       const factors = Array.from({ length: test.n }, (_, i) => Array.from(test.factors!.subarray(i * nf, (i + 1) * nf)));
@@ -185,23 +184,21 @@ async function reconstructionMse(model: AutoencoderModel, d: Dataset): Promise<n
  * Importance-sampled log p(x) with k samples for each of the first `examples` examples, in batches of 10 examples with
  * samples drawn in chunks; seedOf(start, batch) seeds each batch.
  */
-async function importanceValues(model: Vae, d: Dataset, k: number, examples: number, seedOf: (start: number, batch: number) => number): Promise<number[]> {
+async function importanceValues(model: AutoencoderModel, d: Dataset, k: number, examples: number, seedOf: (start: number, batch: number) => number): Promise<number[]> {
   const values: number[] = [];
   const bs = 10;
   for (let start = 0, i = 0; start < examples; start += bs, i++) {
     const end = Math.min(examples, start + bs);
     const x = batchTensor(d, start, end);
     const labels = model.conditional ? batchLabels(d, start, end, model.numClasses) : undefined;
-    const posterior = model.posterior(x, labels);
-    const decode = (z: tf.Tensor2D) => model.decode(z, labels ? (repeatRows(labels, z.shape[0] / labels.shape[0]) as tf.Tensor2D) : undefined);
-    values.push(...(await estimateLogLikelihood({ target: x, posterior, decode, logLik: model.logLik }, k, seedOf(start, i), Math.max(1, Math.floor(2000 / (end - start))))));
-    tf.dispose([x, labels, posterior.mean, posterior.logVar]);
+    values.push(...(await estimateLogLikelihood((n, s) => model.logImportanceWeights!(x, labels, n, s), k, seedOf(start, i), Math.max(1, Math.floor(2000 / (end - start))))));
+    tf.dispose([x, labels]);
   }
   return values;
 }
 
 /** Importance-sampled log p(x), k samples per example: mean and standard error over the examples. */
-async function logLikelihood(model: Vae, d: Dataset, k: number, examples: number, seed: number): Promise<{ k: number; examples: number; mean: number; stderr: number }> {
+async function logLikelihood(model: AutoencoderModel, d: Dataset, k: number, examples: number, seed: number): Promise<{ k: number; examples: number; mean: number; stderr: number }> {
   const values = await importanceValues(model, d, k, examples, (_start, batch) => mixSeed(seed, batch));
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1);

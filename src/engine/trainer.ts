@@ -15,7 +15,7 @@ import { imageGrid, scatterPlot } from './images';
 import { readCheckpointFile, saveLayersModel, writeCheckpointFile } from './modelIO';
 import { AutoencoderModel, createModel, OptimizerGroup } from './models';
 import { EXTRA_IMAGE_EXAMPLES, readAfterTidy } from './models/base';
-import { Vae } from './models/vae';
+import { isPlainVae } from './models/vae';
 import type { ExactExample } from './objectives/exact';
 import { checkModelMemory } from './memory';
 import { profiledStep, profileFromEnvironment } from './profiler';
@@ -437,7 +437,7 @@ class TrainingSession {
    * (no sampling), so a resumed run records the same values.
    */
   private async trackExact(): Promise<EpochExact | undefined> {
-    if (!(this.model instanceof Vae) || this.model.latentDim > 2 || this.validation.n === 0) return undefined;
+    if (!isPlainVae(this.model) || this.model.latentDim > 2 || this.validation.n === 0) return undefined;
     const n = Math.min(EXACT_TRACK_EXAMPLES, this.validation.n);
     const rows: ExactExample[] = [];
     for (let i = 0; i < n; i++) rows.push(await exactForExample(this.model, this.validation, i, EXACT_TRACK_SETTINGS));

@@ -88,6 +88,12 @@ export abstract class AutoencoderModel {
     return this.decoder.apply(this.conditional ? [z, labels!] : z) as tf.Tensor;
   }
 
+  /**
+   * log w = log p(x, z) - log q(z|x) for k draws z ~ q(z|x) per example, [k, B]: the importance weights behind
+   * `vae-lab eval`'s log p(x) (objectives/importance.ts). Kinds without a density over their codes leave it undefined.
+   */
+  logImportanceWeights?(x: tf.Tensor, labels: tf.Tensor2D | undefined, k: number, seed: number): tf.Tensor2D;
+
   /** Decode codes into examples in data space: probabilities for Bernoulli, means for Gaussian. */
   decodeMean(z: tf.Tensor2D, labels?: tf.Tensor2D): tf.Tensor {
     return tf.tidy(() => {

@@ -59,5 +59,7 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new Wae(config, exampleShape);
     case 'rae':
       return new Rae(config, exampleShape);
+    default:
+      throw new Error(`model kind "${config.model.kind}" is declared in the schema but not built yet.`);
   }
 }

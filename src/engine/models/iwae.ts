@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelKind } from '../../core/config';
 import { gaussianKlPerDim } from '../objectives/kl';
-import { logImportanceWeights } from '../objectives/importance';
+import { gaussianLogWeights } from '../objectives/importance';
 import { BatchTerms, StepContext } from './base';
 import { Vae } from './vae';
 
@@ -15,7 +15,7 @@ export class Iwae extends Vae {
     return tf.tidy(() => {
       const k = this.config.objective.importanceSamples ?? 5;
       const posterior = this.posterior(x);
-      const logW = logImportanceWeights({ target, posterior, decode: (z) => this.decode(z), logLik: this.logLik, samples: k, seed: ctx.seed }); // [k, B]
+      const logW = gaussianLogWeights({ target, posterior, decode: (z) => this.decode(z), logLik: this.logLik, samples: k, seed: ctx.seed }); // [k, B]
       const bound = tf.logSumExp(logW, 0).sub(Math.log(k));
       const klPerDim = gaussianKlPerDim(posterior.mean, posterior.logVar);
       const kl = klPerDim.sum(1);

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig, ModelKind } from '../../core/config';
 import { elbo, ElboTerms, klWeightedLoss } from '../objectives/elbo';
+import { gaussianLogWeights } from '../objectives/importance';
 import { repeatRows } from '../objectives/likelihood';
 import { AutoencoderModel, BatchTerms, StepContext } from './base';
 import { buildDecoder, encoderTrunk, head, Seeds } from './networks';
@@ -12,6 +13,12 @@ import { buildDecoder, encoderTrunk, head, Seeds } from './networks';
 export class Vae extends AutoencoderModel {
   readonly kind: ModelKind = 'vae';
   readonly hasKl = true;
+  /**
+   * Whether q(z|x) is the Gaussian the encoder outputs (a flow transforms it) and p(z) is N(0, I) (a VampPrior or a
+   * second stochastic layer replaces it): what the closed-form KL, the quadrature of --exact and the theory lab assume.
+   */
+  readonly gaussianPosterior: boolean = true;
+  readonly standardPrior: boolean = true;
   readonly encoder: tf.LayersModel;
   readonly decoder: tf.LayersModel;
 
@@ -69,4 +76,25 @@ export class Vae extends AutoencoderModel {
   encodeMean(x: tf.Tensor, labels?: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => this.posterior(x, labels).mean);
   }
+
+  override logImportanceWeights(x: tf.Tensor, labels: tf.Tensor2D | undefined, k: number, seed: number): tf.Tensor2D {
+    return tf.tidy(() =>
+      gaussianLogWeights({
+        target: x,
+        posterior: this.posterior(x, labels),
+        decode: (z) => this.decode(z, labels ? (repeatRows(labels, z.shape[0] / labels.shape[0]) as tf.Tensor2D) : undefined),
+        logLik: this.logLik,
+        samples: k,
+        seed,
+      }),
+    );
+  }
+}
+
+/**
+ * A VAE whose q(z|x) is the encoder's Gaussian and whose prior is N(0, I): what the quadrature of --exact, the gap per
+ * epoch and the theory lab's posterior, Monte Carlo and reparameterisation lessons compute with.
+ */
+export function isPlainVae(model: unknown): model is Vae {
+  return model instanceof Vae && model.gaussianPosterior && model.standardPrior;
 }

@@ -11,8 +11,11 @@ import { logNormal, logStandardNormal } from './kl';
 /** The ELBO's options, with `samples` the number k of importance samples. */
 export type ImportanceOptions = ElboOptions;
 
-/** log w for k samples per example: [k, B]. */
-export function logImportanceWeights(o: ImportanceOptions): tf.Tensor2D {
+/**
+ * log w for k samples per example, [k, B], for a Gaussian q(z|x) and the prior N(0, I) (a model with another
+ * posterior or prior provides its own weights: AutoencoderModel.logImportanceWeights).
+ */
+export function gaussianLogWeights(o: ImportanceOptions): tf.Tensor2D {
   return tf.tidy(() => {
     const { mean, logVar } = o.posterior;
     const [b, d] = mean.shape;
@@ -30,18 +33,21 @@ export function logImportanceWeights(o: ImportanceOptions): tf.Tensor2D {
 
 /** The k-sample bound per example, [B]. */
 export function importanceWeightedBound(o: ImportanceOptions): tf.Tensor1D {
-  return tf.tidy(() => tf.logSumExp(logImportanceWeights(o), 0).sub(Math.log(o.samples)) as tf.Tensor1D);
+  return tf.tidy(() => tf.logSumExp(gaussianLogWeights(o), 0).sub(Math.log(o.samples)) as tf.Tensor1D);
 }
+
+/** log w for `samples` draws per example with a seed: [samples, B] (a model's logImportanceWeights for one batch). */
+export type LogWeights = (samples: number, seed: number) => tf.Tensor2D;
 
 /**
  * log p(x) estimated with k importance samples, drawn `chunk` at a time (so memory is bounded by chunk x batch).
  * Returns one value per example. Chunks combine exactly: logsumexp over all samples = logsumexp of chunk logsumexps.
  */
-export async function estimateLogLikelihood(o: Omit<ImportanceOptions, 'samples' | 'seed'>, k: number, seed: number, chunk = 500): Promise<Float32Array> {
+export async function estimateLogLikelihood(logWeights: LogWeights, k: number, seed: number, chunk = 500): Promise<Float32Array> {
   const parts: tf.Tensor1D[] = [];
   for (let done = 0, i = 0; done < k; done += chunk, i++) {
     const n = Math.min(chunk, k - done);
-    parts.push(tf.tidy(() => tf.logSumExp(logImportanceWeights({ ...o, samples: n, seed: seed + i * 7919 }), 0) as tf.Tensor1D));
+    parts.push(tf.tidy(() => tf.logSumExp(logWeights(n, seed + i * 7919), 0) as tf.Tensor1D));
     await tf.nextFrame?.();
   }
   const total = tf.tidy(() => tf.logSumExp(tf.stack(parts), 0).sub(Math.log(k)));

@@ -11,7 +11,7 @@ import { isTheoryLesson, LikelihoodsResult, THEORY_LESSONS, THEORY_TITLES, theor
 import { ParsedArgs, UsageError } from '../cliArgs';
 import { Dataset, subset } from '../data';
 import { LinearAutoencoder } from '../models/linearAe';
-import { Vae } from '../models/vae';
+import { isPlainVae, Vae } from '../models/vae';
 import { mixSeed, permutation, Stream } from '../rng';
 import { binarizeOnce, loadRunModel } from '../trainer';
 import { batchOf } from './common';
@@ -109,7 +109,7 @@ async function lessonOnRun(runDir: string, lesson: TheoryLesson, opts: TheoryOpt
     let result: TheoryResult;
     switch (lesson) {
       case 'posterior': {
-        needs(model instanceof Vae && dim <= 2, 'a VAE (vae, beta-vae, cvae or iwae) with latentDim 1 or 2');
+        needs(isPlainVae(model) && dim <= 2, 'a VAE (vae, beta-vae, cvae or iwae) with latentDim 1 or 2');
         const example = opts.example ?? 0;
         if (example >= test.n) throw new UsageError(`--example ${example} is past the test set (${test.n} examples).`);
         result = await posteriorLesson(model as Vae, test, run, { example, seed });
@@ -117,7 +117,7 @@ async function lessonOnRun(runDir: string, lesson: TheoryLesson, opts: TheoryOpt
       }
       case 'reparam':
       case 'montecarlo': {
-        needs(model instanceof Vae && VARIATIONAL_KINDS.includes(kind), 'a model with a Gaussian encoder q(z|x) (vae, beta-vae, cvae or iwae)');
+        needs(isPlainVae(model) && VARIATIONAL_KINDS.includes(kind), 'a model with a Gaussian encoder q(z|x) (vae, beta-vae, cvae or iwae)');
         const d = lesson === 'reparam' ? trainSplit(Math.min(REPARAM_BATCH, config.training.batchSize)) : test;
         const n = Math.min(d.n, lesson === 'reparam' ? REPARAM_BATCH : MONTECARLO_BATCH);
         const batch = batchOf(model, d, 0, n);

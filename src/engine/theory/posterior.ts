@@ -54,12 +54,7 @@ export async function posteriorLesson(
     const map = await posteriorOnGrid(problem, exact.grid.lo, exact.grid.hi, cells);
     // IWAE bounds for this example, k importance samples from q(z|x).
     const iwae: Record<string, number> = {};
-    for (const k of settings.iwaeKs) {
-      const posterior = model.posterior(x, labels);
-      const decode = (z: tf.Tensor2D) => model.decode(z, labels ? (repeatRows(labels, z.shape[0]) as tf.Tensor2D) : undefined);
-      iwae[String(k)] = (await estimateLogLikelihood({ target: x, posterior, decode, logLik: model.logLik }, k, mixSeed(o.seed, k, i), 1000))[0];
-      tf.dispose([posterior.mean, posterior.logVar]);
-    }
+    for (const k of settings.iwaeKs) iwae[String(k)] = (await estimateLogLikelihood((n, s) => model.logImportanceWeights(x, labels, n, s), k, mixSeed(o.seed, k, i), 1000))[0];
     const codes = await codesOf(model, test, settings.codes);
     return {
       ...header('posterior', run, t0, settings),

@@ -13,9 +13,12 @@ import { FactorVae } from './factorVae';
 import { InfoVae } from './infoVae';
 import { Iwae } from './iwae';
 import { LinearAutoencoder } from './linearAe';
+import { FlowVae } from './flowVae';
+import { Hvae } from './hvae';
 import { Rae } from './rae';
 import { SparseAutoencoder } from './sparseAe';
 import { Vae } from './vae';
+import { VampVae } from './vampVae';
 import { Wae } from './wae';
 
 export { AutoencoderModel } from './base';
@@ -59,6 +62,12 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new Wae(config, exampleShape);
     case 'rae':
       return new Rae(config, exampleShape);
+    case 'vamp-vae':
+      return new VampVae(config, exampleShape);
+    case 'flow-vae':
+      return new FlowVae(config, exampleShape);
+    case 'hvae':
+      return new Hvae(config, exampleShape);
     default:
       throw new Error(`model kind "${config.model.kind}" is declared in the schema but not built yet.`);
   }

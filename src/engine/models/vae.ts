@@ -29,8 +29,13 @@ export class Vae extends AutoencoderModel {
     const { input, label, hidden } = encoderTrunk(exampleShape, config.model.encoder, seeds, classes);
     const mean = head(hidden, this.latentDim, seeds, 'z_mean');
     const logVar = head(hidden, this.latentDim, seeds, 'z_log_var');
-    this.encoder = tf.model({ inputs: label ? [input, label] : input, outputs: [mean, logVar], name: 'encoder' });
+    this.encoder = tf.model({ inputs: label ? [input, label] : input, outputs: [mean, logVar, ...this.extraHeads(hidden, seeds)], name: 'encoder' });
     this.decoder = buildDecoder(this.latentDim, exampleShape, config.model.decoder, seeds, classes);
+  }
+
+  /** Encoder outputs after the mean and log-variance (a flow's parameters); called by the constructor. */
+  protected extraHeads(_hidden: tf.SymbolicTensor, _seeds: Seeds): tf.SymbolicTensor[] {
+    return [];
   }
 
   /** Capacity target C at a step; none for the plain VAE. */

@@ -8,8 +8,8 @@ import { reparameterize } from './elbo';
 import { repeatRows } from './likelihood';
 import { logNormal, logStandardNormal } from './kl';
 
-/** The ELBO's options, with `samples` the number k of importance samples. */
-export type ImportanceOptions = ElboOptions;
+/** The ELBO's options, with `samples` the number k of importance samples, and the prior's log-density (default N(0, I)). */
+export type ImportanceOptions = ElboOptions & { logPrior?: (z: tf.Tensor2D) => tf.Tensor1D };
 
 /**
  * log w for k samples per example, [k, B], for a Gaussian q(z|x) and the prior N(0, I) (a model with another
@@ -25,7 +25,7 @@ export function gaussianLogWeights(o: ImportanceOptions): tf.Tensor2D {
     const z = z3.reshape([k * b, d]) as tf.Tensor2D;
     const target = repeatRows(o.target.reshape([b, -1]), k);
     const logPxz = o.logLik(target, o.decode(z)).reshape([k, b]);
-    const logPz = logStandardNormal(z3); // [k, B]
+    const logPz = o.logPrior ? o.logPrior(z).reshape([k, b]) : logStandardNormal(z3); // [k, B]
     const logQ = logNormal(z3, mean.expandDims(0), logVar.expandDims(0)); // [k, B]
     return logPxz.add(logPz).sub(logQ) as tf.Tensor2D;
   });

@@ -4,7 +4,7 @@ import Chart from 'chart.js/auto';
 import type { ChartDataset } from 'chart.js';
 import { ACTIVE_UNIT_THRESHOLD } from '../src/core/protocol';
 import { FromDashboard, isToDashboard } from '../src/core/webviewProtocol';
-import { DashboardState, emptyState, latestValidation, reduce, SeriesState, toCsv } from './dashboardState';
+import { DashboardState, emptyState, latestValidation, reduce, SeriesState, termCharts, toCsv } from './dashboardState';
 
 interface VsCodeApi {
   postMessage(m: FromDashboard): void;
@@ -143,6 +143,30 @@ const RUN_CHARTS: ChartSpec[] = [
     },
   },
 ];
+
+const TERM_COLORS: [string, string][] = [
+  ['--vscode-charts-blue', '#3794ff'],
+  ['--vscode-charts-orange', '#d18616'],
+  ['--vscode-charts-green', '#388a34'],
+  ['--vscode-charts-purple', '#b180d7'],
+  ['--vscode-charts-red', '#f14c4c'],
+  ['--vscode-charts-yellow', '#cca700'],
+];
+
+/** Charts of the run's own terms (dashboardState's termCharts): each term's training curve and validation dots. */
+function termChartSpecs(s: SeriesState): ChartSpec[] {
+  return termCharts(s).map((g) => ({
+    id: `terms-${g.id}`,
+    title: g.title,
+    xTitle: 'step',
+    datasets: (run: SeriesState) =>
+      g.terms.flatMap((t, i) => {
+        const c = css(...TERM_COLORS[i % TERM_COLORS.length]);
+        const val = (p: { validation: Record<string, unknown> }) => (typeof p.validation[t] === 'number' ? (p.validation[t] as number) : undefined);
+        return [line(t, pts(run.steps, (p) => p.step, (p) => p.metrics[t] as number | undefined), c), epochDots(`${t} (validation)`, pts(run.epochPoints, (p) => p.step, val), c, true)];
+      }),
+  }));
+}
 
 const COMPARE_CHARTS: ChartSpec[] = [
   { id: 'val-loss', title: 'Validation loss per epoch', xTitle: 'epoch', datasets: (s, c) => [epochDots(s.label, pts(s.epochPoints, (p) => p.epoch + 1, (p) => p.validation.loss), c)] },
@@ -306,7 +330,7 @@ function render(): void {
     } else {
       const s = state.runs[0];
       renderHeader(s);
-      drawCharts(RUN_CHARTS, $('#charts'));
+      drawCharts([...RUN_CHARTS, ...termChartSpecs(s)], $('#charts'));
       drawImages(s);
       drawKindViews(s);
     }

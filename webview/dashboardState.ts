@@ -114,3 +114,29 @@ export function toCsv(s: SeriesState): string {
   ];
   return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
 }
+
+/** Numbers every run's fixed charts draw already; any other number a step logs is a term of its kind's own objective. */
+const SHARED_TERMS: ReadonlySet<string> = new Set(['loss', 'recon', 'kl', 'elbo', 'beta', 'lr', 'klPenalty', 'capacity', 'sigma']);
+
+/** A kind's own terms that belong on one chart (the rest share the "other terms" chart). */
+const TERM_GROUPS: Record<string, { id: string; title: string; terms: string[] }[]> = {
+  hvae: [{ id: 'kl-layers', title: 'KL per layer: kl1 = KL(q(z1|x) ‖ p(z1|z2)), kl2 = KL(q(z2|z1) ‖ p(z2))', terms: ['kl1', 'kl2'] }],
+  'beta-tcvae': [{ id: 'kl-decomposition', title: 'KL decomposition: index-code MI, total correlation, dimension-wise KL', terms: ['mi', 'tc', 'dimKl'] }],
+  'vq-vae': [
+    { id: 'codebook-perplexity', title: 'Codebook usage: perplexity of the codes a batch uses (at most the codebook size)', terms: ['perplexity'] },
+    { id: 'codebook-used', title: 'Codebook usage: fraction of the codebook a batch uses', terms: ['codesUsed'] },
+  ],
+};
+
+/**
+ * The charts of a run's own objective terms (per-layer KL, the KL decomposition, codebook usage, ...): the kind's
+ * groups for the terms it logs, then one chart of every other term. Empty for kinds that log only the shared terms.
+ */
+export function termCharts(s: SeriesState): { id: string; title: string; terms: string[] }[] {
+  const logged = new Set<string>();
+  for (const p of s.steps) for (const [k, v] of Object.entries(p.metrics)) if (typeof v === 'number' && !SHARED_TERMS.has(k)) logged.add(k);
+  const groups = (TERM_GROUPS[s.kind] ?? []).map((g) => ({ ...g, terms: g.terms.filter((t) => logged.has(t)) })).filter((g) => g.terms.length > 0);
+  const grouped = new Set(groups.flatMap((g) => g.terms));
+  const rest = [...logged].filter((t) => !grouped.has(t)).sort();
+  return rest.length > 0 ? [...groups, { id: 'other-terms', title: `The ${s.kind}'s own terms`, terms: rest }] : groups;
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DashboardEvent, RunSeries } from '../../src/core/webviewProtocol';
 import { isFromDashboard, isFromExplorer, isToDashboard } from '../../src/core/webviewProtocol';
-import { DashboardState, emptyState, latestValidation, reduce, toCsv } from '../../webview/dashboardState';
+import { DashboardState, emptyState, latestValidation, reduce, termCharts, toCsv } from '../../webview/dashboardState';
 import { fitGaussian, inverseNormalCdf, pca2, percentile, slerp } from '../../webview/latentMath';
 import { Rng } from '../../src/engine/rng';
 import { cspViolations } from '../shared/csp';
@@ -29,6 +29,20 @@ test('init builds the state from the whole history; replaying it gives the same 
   assert.deepEqual(s1, s2);
   assert.deepEqual(s1.runs[0].steps.map((p) => p.step), [2, 4]);
   assert.equal(latestValidation(s1.runs[0])?.loss, 95);
+});
+
+test("a kind's own terms get charts: its groups (per-layer KL, codebook usage) first, every other term on one chart", () => {
+  const withTerms = (kind: string, extra: Record<string, number>) => {
+    const e: DashboardEvent = { type: 'step', time: t, epoch: 0, step: 1, throughput: 1, metrics: { loss: 10, recon: 5, kl: 5, lr: 0.001, beta: 1, klPenalty: 5, ...extra } };
+    return reduce(emptyState, { type: 'init', mode: 'run', runs: [{ ...series([e]), kind }] }).runs[0];
+  };
+  assert.deepEqual(termCharts(withTerms('vae', {})), [], 'a VAE logs only the shared terms');
+  assert.deepEqual(termCharts(withTerms('hvae', { kl1: 3, kl2: 2 })).map((c) => [c.id, c.terms]), [['kl-layers', ['kl1', 'kl2']]]);
+  assert.deepEqual(
+    termCharts(withTerms('vq-vae', { perplexity: 40, codesUsed: 0.6, codebook: 0.2, commitment: 0.2 })).map((c) => [c.id, c.terms]),
+    [['codebook-perplexity', ['perplexity']], ['codebook-used', ['codesUsed']], ['other-terms', ['codebook', 'commitment']]],
+  );
+  assert.deepEqual(termCharts(withTerms('gumbel-vae', { temperature: 0.9 })).map((c) => [c.id, c.terms]), [['other-terms', ['temperature']]]);
 });
 
 test('append adds live events in order and ignores ones already seen', () => {

@@ -1,10 +1,21 @@
 // The evaluation scores of issue 16 beyond MIG, SAP and DCI: the beta-VAE and FactorVAE scores on synthetic encoders
 // (src/engine/scores.ts) and shapes rendered from chosen factors (src/engine/data/shapes.ts).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import { resolveExperiment } from '../../src/core/config';
+import { floatRows, rowView } from '../../src/engine/data';
+import { loadMnist } from '../../src/engine/data/mnist';
+import { featureClassifier } from '../../src/engine/featureClassifier';
+import { matMul, symmetricEigen, symmetricSqrt, traceSqrtProduct } from '../../src/engine/linalg';
+import { fitGaussian, frechetDistance, precisionRecall } from '../../src/engine/sampleQuality';
 import { generateShapes, renderShape, renderShapes, sampleShapeFactors, SHAPE_FACTOR_SIZES, SHAPE_FACTORS, shapeFactorValues } from '../../src/engine/data/shapes';
 import { Rng } from '../../src/engine/rng';
 import { betaVaeScore, factorVaeScore, fitLogistic, GroundTruth } from '../../src/engine/scores';
+import { tmpDir, useWasm } from './helpers';
+
+before(useWasm);
 
 /** K factors with `values` levels each, standardised to mean 0 and variance 1; codes = mix(factors) + noise. */
 function synthetic(k: number, values: number, mix: (f: number[]) => number[], noise: number, seed: number): GroundTruth<number[][]> {
@@ -102,3 +113,143 @@ test('shapes: every image of generateShapes is renderShape of its factors; rende
 });
 
 const img0 = () => new Float32Array(1024);
+
+/** A random symmetric positive-definite n x n matrix B Bᵀ / n + eps I. */
+function randomSpd(n: number, rng: Rng, eps = 0.1): number[][] {
+  const b = Array.from({ length: n }, () => Array.from({ length: n }, () => rng.normal()));
+  return b.map((r, i) => b.map((q, j) => r.reduce((s, v, t) => s + v * q[t], 0) / n + (i === j ? eps : 0)));
+}
+
+const maxAbsDiff = (a: number[][], b: number[][]) => Math.max(...a.map((r, i) => Math.max(...r.map((v, j) => Math.abs(v - b[i][j])))));
+
+test('Jacobi eigendecomposition reconstructs a random symmetric matrix; the symmetric square root squares back', () => {
+  const rng = new Rng(31);
+  const n = 40;
+  const a = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i][j] = a[j][i] = rng.normal();
+  const { values, vectors } = symmetricEigen(a);
+  const rebuilt = a.map((_, i) => a.map((__, j) => values.reduce((s, l, k) => s + l * vectors[k][i] * vectors[k][j], 0)));
+  assert.ok(maxAbsDiff(rebuilt, a) < 1e-10, `reconstruction error ${maxAbsDiff(rebuilt, a)}`);
+  const orth = vectors.map((u) => vectors.map((v) => u.reduce((s, x, i) => s + x * v[i], 0)));
+  assert.ok(maxAbsDiff(orth, orth.map((r, i) => r.map((_, j) => (i === j ? 1 : 0)))) < 1e-10, 'orthonormal eigenvectors');
+  const spd = randomSpd(30, rng);
+  const r = symmetricSqrt(spd);
+  assert.ok(maxAbsDiff(matMul(r, r), spd) < 1e-10, `sqrt error ${maxAbsDiff(matMul(r, r), spd)}`);
+});
+
+test('Fréchet distance: closed forms for Gaussians with commuting and non-commuting covariances, and from samples', () => {
+  // Diagonal covariances: |dm|^2 + sum (sqrt a - sqrt b)^2.
+  const a = [1, 4, 0.25, 9];
+  const b = [2, 1, 1, 9];
+  const diag = (v: number[]) => v.map((x, i) => v.map((_, j) => (i === j ? x : 0)));
+  const fd = frechetDistance({ mean: [0, 1, 0, 0], cov: diag(a) }, { mean: [1, 1, 2, 0], cov: diag(b) });
+  const exact = 5 + a.reduce((s, x, i) => s + (Math.sqrt(x) - Math.sqrt(b[i])) ** 2, 0);
+  assert.ok(Math.abs(fd - exact) < 1e-10, `${fd} vs ${exact}`);
+  // 2 x 2 covariances that do not commute: Tr sqrt(M) = sqrt(tr M + 2 sqrt(det M)) for a 2 x 2 PSD M = S1^½ S2 S1^½,
+  // with tr M = tr(S1 S2) and det M = det S1 det S2.
+  const s1 = [[2, 0.8], [0.8, 1]];
+  const s2 = [[1, -0.5], [-0.5, 3]];
+  const trS1S2 = s1[0][0] * s2[0][0] + 2 * s1[0][1] * s2[1][0] + s1[1][1] * s2[1][1];
+  const det = (m: number[][]) => m[0][0] * m[1][1] - m[0][1] * m[1][0];
+  const cross = Math.sqrt(trS1S2 + 2 * Math.sqrt(det(s1) * det(s2)));
+  assert.ok(Math.abs(traceSqrtProduct(s1, s2) - cross) < 1e-12, `${traceSqrtProduct(s1, s2)} vs ${cross}`);
+  const fd2 = frechetDistance({ mean: [0, 0], cov: s1 }, { mean: [1, 2], cov: s2 });
+  assert.ok(Math.abs(fd2 - (5 + 3 + 4 - 2 * cross)) < 1e-12);
+  // Identical Gaussians: 0; and the estimate from 20,000 samples of each of two 3-D Gaussians is close to the closed form.
+  const rng = new Rng(8);
+  const c1 = randomSpd(3, rng);
+  const c2 = randomSpd(3, rng);
+  assert.ok(frechetDistance({ mean: [0, 0, 0], cov: c1 }, { mean: [0, 0, 0], cov: c1 }) < 1e-10);
+  const draw = (c: number[][], m: number[], n: number) => {
+    const l = [[Math.sqrt(c[0][0]), 0, 0], [0, 0, 0], [0, 0, 0]];
+    l[1][0] = c[1][0] / l[0][0];
+    l[1][1] = Math.sqrt(c[1][1] - l[1][0] ** 2);
+    l[2][0] = c[2][0] / l[0][0];
+    l[2][1] = (c[2][1] - l[2][0] * l[1][0]) / l[1][1];
+    l[2][2] = Math.sqrt(c[2][2] - l[2][0] ** 2 - l[2][1] ** 2);
+    return Array.from({ length: n }, () => {
+      const e = [rng.normal(), rng.normal(), rng.normal()];
+      return l.map((row, i) => m[i] + row.reduce((s, v, j) => s + v * e[j], 0));
+    });
+  };
+  const closed = frechetDistance({ mean: [0, 0, 0], cov: c1 }, { mean: [1, 0, -1], cov: c2 });
+  const sampled = frechetDistance(fitGaussian(draw(c1, [0, 0, 0], 20000)), fitGaussian(draw(c2, [1, 0, -1], 20000)));
+  console.log(`3-D Gaussians: FD closed form ${closed.toFixed(4)}, from 20,000 samples each ${sampled.toFixed(4)}`);
+  assert.ok(Math.abs(sampled - closed) < 0.03 * closed + 0.01, `${sampled} vs ${closed}`);
+});
+
+test('precision and recall (k-NN radii): 1 for the same distribution, 0 for disjoint ones, precision alone for a collapsed sampler', () => {
+  const rng = new Rng(5);
+  const cloud = (n: number, m: number, s: number) => Array.from({ length: n }, () => [m + s * rng.normal(), m + s * rng.normal()]);
+  const real = cloud(500, 0, 1);
+  const same = precisionRecall(real, cloud(500, 0, 1));
+  assert.ok(same.precision > 0.9 && same.recall > 0.9, JSON.stringify(same));
+  const far = precisionRecall(real, cloud(500, 50, 1));
+  assert.deepEqual(far, { precision: 0, recall: 0 });
+  // Samples that cover only the centre of the data: good precision, poor recall.
+  const narrow = precisionRecall(real, cloud(500, 0, 0.2));
+  console.log(`precision/recall: same ${JSON.stringify(same)}, narrow ${JSON.stringify(narrow)}`);
+  assert.ok(narrow.precision > 0.9 && narrow.recall < 0.5, JSON.stringify(narrow));
+});
+
+/** The experiment config's data section for the bundled MNIST. */
+const mnistData = () => resolveExperiment({ name: 'm', data: { source: 'mnist' }, model: { latentDim: 2, encoder: { hidden: [8] } } }).data;
+
+test('sample quality in an MNIST classifier\'s features: test vs train images have FD near 0 and precision/recall near 1, noise images a large FD and 0/0; the classifier is cached, reused, and retrained when its cache is corrupt', async () => {
+  const m = loadMnist();
+  const root = tmpDir('classifiers');
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  let t0 = Date.now();
+  const c = await featureClassifier(mnistData(), m.train, m.test, { root, steps: 200, log });
+  const trainMs = Date.now() - t0;
+  console.log(`${c.meta.name}: trained in ${c.meta.trainSeconds} s; ${c.dir}`);
+  assert.equal(c.status, 'trained');
+  assert.match(c.meta.name, /^MNIST classifier \(MLP 784-256-128-10, test accuracy 0\.\d\d\)$/);
+  assert.ok(c.meta.testAccuracy > 0.85, `test accuracy ${c.meta.testAccuracy}`);
+  const n = 1000;
+  const test = await c.features(floatRows(m.test, 0, n), n);
+  const train = await c.features(floatRows(rowView(m.train, 0, n), 0, n), n);
+  const noiseRng = new Rng(3);
+  const noise = await c.features(Float32Array.from({ length: n * 784 }, () => noiseRng.next()), n);
+  assert.equal(test[0].length, 128);
+  const fdTrain = frechetDistance(fitGaussian(test), fitGaussian(train));
+  const fdNoise = frechetDistance(fitGaussian(test), fitGaussian(noise));
+  const prTrain = precisionRecall(test, train);
+  const prNoise = precisionRecall(test, noise);
+  console.log(`FD test vs train ${fdTrain.toFixed(3)}, test vs noise ${fdNoise.toFixed(3)}; precision/recall train ${JSON.stringify(prTrain)}, noise ${JSON.stringify(prNoise)}`);
+  assert.ok(fdTrain < 0.05 * fdNoise, `FD ${fdTrain} vs ${fdNoise}`);
+  assert.ok(prTrain.precision > 0.8 && prTrain.recall > 0.8, JSON.stringify(prTrain));
+  assert.ok(prNoise.precision < 0.1 && prNoise.recall < 0.1, JSON.stringify(prNoise));
+  c.dispose();
+  // The second call loads the cache: same weights file, untouched, and the same features.
+  const weights = path.join(c.dir, 'weights.bin');
+  const mtime = fs.statSync(weights).mtimeMs;
+  t0 = Date.now();
+  const again = await featureClassifier(mnistData(), m.train, m.test, { root, steps: 200, log });
+  const loadMs = Date.now() - t0;
+  assert.equal(again.status, 'loaded');
+  assert.equal(fs.statSync(weights).mtimeMs, mtime);
+  assert.ok(loadMs < trainMs / 5, `loading took ${loadMs} ms, training ${trainMs} ms`);
+  assert.deepEqual((await again.features(floatRows(m.test, 0, 5), 5)).map((r) => r.map((v) => Math.fround(v))), test.slice(0, 5).map((r) => r.map((v) => Math.fround(v))));
+  again.dispose();
+  assert.deepEqual(lines.filter((l) => /unusable/.test(l)), []);
+  // A corrupted weights file, then a truncated classifier.json: each is reported and the classifier trained again.
+  const bytes = fs.readFileSync(weights);
+  bytes.fill(7, 0, 64);
+  fs.writeFileSync(weights, bytes);
+  const fixed = await featureClassifier(mnistData(), m.train, m.test, { root, steps: 200, log });
+  assert.equal(fixed.status, 'retrained');
+  assert.match(fixed.reason!, /weights\.bin: its SHA-256 is not the one recorded/);
+  assert.ok(lines.some((l) => l.includes(`The cached classifier in ${fixed.dir} is unusable`)), lines.join('\n'));
+  fixed.dispose();
+  fs.writeFileSync(path.join(fixed.dir, 'classifier.json'), '{"key": ');
+  const fixed2 = await featureClassifier(mnistData(), m.train, m.test, { root, steps: 200, log });
+  assert.equal(fixed2.status, 'retrained');
+  assert.match(fixed2.reason!, /classifier\.json: .*JSON/);
+  fixed2.dispose();
+  const third = await featureClassifier(mnistData(), m.train, m.test, { root, steps: 200, log });
+  assert.equal(third.status, 'loaded', 'the retrained classifier was cached');
+  third.dispose();
+  assert.deepEqual(fs.readdirSync(root), [path.basename(c.dir)], 'no staging folders left behind');
+});

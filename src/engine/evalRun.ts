@@ -242,7 +242,7 @@ async function sampleQuality(model: AutoencoderModel, dataConfig: ExperimentConf
       reference: `the first ${n} test images (before any binarisation)`,
       sampler: fromPrior
         ? `the model's prior p(z)${model.conditional ? ', with the test images\' labels' : ''}, decoded to the likelihood's mean`
-        : `the post-hoc Gaussian mixture of ${gmm!.components.length} components on the training codes (a ${model.kind}'s N(0, I) is not a prior it was trained to match), decoded`,
+        : `the post-hoc Gaussian mixture of ${gmm!.components.length} components on the training codes (${/^[aeiou]/.test(model.kind) ? 'an' : 'a'} ${model.kind}'s N(0, I) is not a prior it was trained to match), decoded`,
       features: `the ${c.key.classes}-class classifier's penultimate layer (128 ReLU units)`,
       k: PR_K,
       classifierCache: { dir: classifier.dir, status: classifier.status, ...(classifier.reason ? { reason: classifier.reason } : {}), testAccuracy: c.testAccuracy, trainSeconds: c.trainSeconds },

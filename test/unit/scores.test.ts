@@ -1,10 +1,13 @@
 // The evaluation scores of issue 16 beyond MIG, SAP and DCI: the beta-VAE and FactorVAE scores on synthetic encoders
 // (src/engine/scores.ts) and shapes rendered from chosen factors (src/engine/data/shapes.ts).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { resolveExperiment } from '../../src/core/config';
+import type { EvalResult } from '../../src/core/protocol';
+import { runFiles } from '../../src/core/runFolder';
 import { floatRows, rowView } from '../../src/engine/data';
 import { loadMnist } from '../../src/engine/data/mnist';
 import { featureClassifier } from '../../src/engine/featureClassifier';
@@ -13,7 +16,7 @@ import { fitGaussian, frechetDistance, precisionRecall } from '../../src/engine/
 import { generateShapes, renderShape, renderShapes, sampleShapeFactors, SHAPE_FACTOR_SIZES, SHAPE_FACTORS, shapeFactorValues } from '../../src/engine/data/shapes';
 import { Rng } from '../../src/engine/rng';
 import { betaVaeScore, factorVaeScore, fitLogistic, GroundTruth } from '../../src/engine/scores';
-import { tmpDir, useWasm } from './helpers';
+import { REPO, tmpDir, useWasm } from './helpers';
 
 before(useWasm);
 
@@ -252,4 +255,76 @@ test('sample quality in an MNIST classifier\'s features: test vs train images ha
   assert.equal(third.status, 'loaded', 'the retrained classifier was cached');
   third.dispose();
   assert.deepEqual(fs.readdirSync(root), [path.basename(c.dir)], 'no staging folders left behind');
+});
+
+const CLI = path.join(REPO, 'dist', 'cli.js');
+
+/** Train an example one epoch through the CLI (wasm) and return its run folder. */
+function trainExample(example: string, dir: string, sets: string[]): string {
+  const file = path.join(REPO, 'examples', `${example}.vae.json`);
+  const r = spawnSync(process.execPath, [CLI, 'train', file, '--out', path.join(dir, 'runs'), '--epochs', '1', '--backend', 'wasm', ...sets.flatMap((v) => ['--set', v])], { cwd: REPO, encoding: 'utf8', timeout: 300000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+/** `vae-lab eval` of a run with the classifier cache in `cache`: the printed table and eval.json. */
+function evalRun(runDir: string, cache: string, extra: string[] = []): { table: string; stderr: string; result: EvalResult; seconds: number } {
+  const t0 = Date.now();
+  const e = spawnSync(process.execPath, [CLI, 'eval', runDir, '--k', '10', '--ll-examples', '20', ...extra], { cwd: REPO, encoding: 'utf8', timeout: 300000, env: { ...process.env, VAE_LAB_CLASSIFIER_DIR: cache } });
+  assert.equal(e.status, 0, e.stderr);
+  return { table: e.stdout, stderr: e.stderr, result: JSON.parse(fs.readFileSync(runFiles.evaluation(runDir), 'utf8')), seconds: (Date.now() - t0) / 1000 };
+}
+
+test('vae-lab eval of a shapes beta-VAE trained one epoch: beta-VAE and FactorVAE scores in [0, 1] with their settings, sample quality in the shapes classifier\'s features, the classifier reused by a second eval', () => {
+  const dir = tmpDir('scores-e2e');
+  const cache = path.join(dir, 'classifiers');
+  const runDir = trainExample('shapes-beta-vae', dir, ['data.options.count=1200']);
+  const first = evalRun(runDir, cache);
+  const r = first.result;
+  const d = r.disentanglement!;
+  console.log(`1-epoch shapes beta-VAE: ${JSON.stringify({ mig: d.mig, betaVaeScore: d.betaVaeScore, factorVaeScore: d.factorVaeScore, sap: d.sap, betaVae: d.betaVae, factorVae: d.factorVae, sampleQuality: r.sampleQuality })}; eval ${first.seconds} s`);
+  for (const v of [d.betaVaeScore!, d.factorVaeScore!, d.betaVae!.trainAccuracy, d.factorVae!.trainAccuracy]) assert.ok(v >= 0 && v <= 1, JSON.stringify(d));
+  assert.deepEqual(Object.keys(d).slice(0, 5), ['mig', 'betaVaeScore', 'factorVaeScore', 'sap', 'dci']);
+  assert.deepEqual(Object.keys(d.dci), ['disentanglement', 'completeness', 'informativeness']);
+  assert.equal(d.settings.betaVae!.version, 1);
+  assert.equal(d.settings.factorVae!.pruneThreshold, 0.05);
+  assert.match(d.settings.betaVae!.classifier, /logistic regression/);
+  const q = r.sampleQuality!;
+  for (const v of [q.fd, q.precision, q.recall]) assert.ok(Number.isFinite(v) && v >= 0, JSON.stringify(q));
+  assert.ok(q.precision <= 1 && q.recall <= 1);
+  assert.match(q.classifier, /^shapes classifier \(MLP 1024-256-128-3, test accuracy \d\.\d\d\)$/);
+  assert.equal(q.version, 1);
+  assert.equal(q.classifierCache.status, 'trained');
+  assert.match(q.sampler, /prior/);
+  assert.match(first.table, /FD \(shapes classifier\)/);
+  assert.match(first.table, /beta-VAE score/);
+  assert.doesNotMatch(first.table, /FID/);
+  assert.match(first.stderr, /Trained the shapes classifier/);
+  // The second eval loads the classifier: its weights file is untouched and nothing is trained.
+  const weights = path.join(q.classifierCache.dir, 'weights.bin');
+  const mtime = fs.statSync(weights).mtimeMs;
+  const second = evalRun(runDir, cache);
+  console.log(`second eval ${second.seconds} s (first ${first.seconds} s, of which the classifier ${q.classifierCache.trainSeconds} s)`);
+  assert.equal(second.result.sampleQuality!.classifierCache.status, 'loaded');
+  assert.equal(fs.statSync(weights).mtimeMs, mtime);
+  assert.doesNotMatch(second.stderr, /Trained/);
+  assert.equal(second.result.sampleQuality!.fd, q.fd, 'the same classifier and seed give the same FD');
+});
+
+test('vae-lab eval of a deterministic autoencoder on MNIST: samples from the post-hoc mixture; --gmm 0 leaves sample quality out with its reason', () => {
+  const dir = tmpDir('quality-ae');
+  const cache = path.join(dir, 'classifiers');
+  const runDir = trainExample('mnist-ae', dir, ['data.options.limit=600']);
+  const { result, table } = evalRun(runDir, cache);
+  const q = result.sampleQuality!;
+  console.log(`1-epoch MNIST ae, post-hoc sampler: ${JSON.stringify(q)}`);
+  assert.match(q.sampler, /post-hoc Gaussian mixture of 10 components/);
+  assert.match(q.classifier, /^MNIST classifier \(MLP 784-256-128-10, test accuracy \d\.\d\d\)$/);
+  for (const v of [q.fd, q.precision, q.recall]) assert.ok(Number.isFinite(v) && v >= 0);
+  assert.equal(result.disentanglement, undefined);
+  assert.match(result.notComputed!.disentanglement, /no ground-truth factors/);
+  assert.match(table, /disentanglement: not computed/);
+  const off = evalRun(runDir, cache, ['--gmm', '0']).result;
+  assert.equal(off.sampleQuality, undefined);
+  assert.match(off.notComputed!.sampleQuality, /no meaningful prior.*--gmm 0/);
 });

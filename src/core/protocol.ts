@@ -130,15 +130,61 @@ export interface EvalResult {
     priorHeldOutLogLik: number;
     samples?: string;
   };
-  /** Disentanglement scores against the ground-truth factors (data with factors), src/engine/disentanglement.ts. */
+  /**
+   * Disentanglement scores against the ground-truth factors (data with factors): MIG (mig.ts), SAP and DCI
+   * (disentanglement.ts) from the test set's codes; the beta-VAE and FactorVAE scores (scores.ts) from images rendered
+   * with chosen factors, so only for the shapes source.
+   */
   disentanglement?: {
     mig: number;
+    /** beta-VAE score (Higgins et al. 2017): accuracy of a linear classifier of the fixed factor on fresh points. */
+    betaVaeScore?: number;
+    /** FactorVAE score (Kim and Mnih 2018): accuracy of the majority-vote classifier on fresh points. */
+    factorVaeScore?: number;
     sap: number;
     /** informativeness: mean held-out R^2 of the linear predictors (higher is better). */
     dci: { disentanglement: number; completeness: number; informativeness: number };
+    /** The beta-VAE score's classifier on its training points and on the fresh points (= betaVaeScore), and the time it took. */
+    betaVae?: { trainAccuracy: number; evalAccuracy: number; seconds: number };
+    /** The FactorVAE score's accuracies, the code dimensions kept after pruning and the factor each one votes for. */
+    factorVae?: { trainAccuracy: number; evalAccuracy: number; activeDims: number[]; classifier: string[]; seconds: number };
+    /** Version of the MIG, SAP and DCI estimators (the two scores carry their own in settings). */
     version: number;
-    settings: { examples: number; factors: string[]; constantFactors: string[]; discreteMax: number; ridge: number; codes: string };
+    settings: {
+      examples: number;
+      factors: string[];
+      constantFactors: string[];
+      discreteMax: number;
+      ridge: number;
+      codes: string;
+      betaVae?: { version: number; batchSize: number; trainPoints: number; evalPoints: number; iterations: number; classifier: string; sampling: string };
+      factorVae?: { version: number; batchSize: number; trainPoints: number; evalPoints: number; varianceExamples: number; pruneThreshold: number; sampling: string };
+    };
   };
+  /**
+   * Sample quality (labelled image data; src/engine/sampleQuality.ts): `samples` decoded samples against as many test
+   * images, in the 128 penultimate features of a classifier trained on the data set and cached (featureClassifier.ts).
+   * fd: the Fréchet distance between Gaussians fitted to the two feature sets (lower is better; in this classifier's
+   * features, so not an FID and comparable only with the same classifier). precision and recall: Kynkäänniemi et al.
+   * (2019) with k-NN radii (k = `k`). `classifier` names the classifier and its test accuracy.
+   */
+  sampleQuality?: {
+    fd: number;
+    precision: number;
+    recall: number;
+    classifier: string;
+    version: number;
+    samples: number;
+    reference: string;
+    sampler: string;
+    features: string;
+    k: number;
+    /** The cache folder and whether the classifier was loaded from it or trained now (`reason`: why the cache was unusable). */
+    classifierCache: { dir: string; status: 'loaded' | 'trained' | 'retrained'; reason?: string; testAccuracy: number; trainSeconds: number };
+    seconds: number;
+  };
+  /** Metrics left out of this evaluation, each with the reason (e.g. sampleQuality on data without labels). */
+  notComputed?: Record<string, string>;
   /**
    * I_q(x; z) under the encoder (variational models), nats, over the first `examples` test examples: at most
    * log(examples); near 0 when the posterior has collapsed. `estimator` says how it was computed.

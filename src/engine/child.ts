@@ -32,7 +32,7 @@ async function handle(msg: HostMessage): Promise<void> {
       const meta = await prepareExplorer(msg.runDir);
       send({ type: 'explored', time: new Date().toISOString(), runDir: msg.runDir, step: meta.step });
     } else {
-      const result = await evaluateRun(msg.runDir, { samples: msg.samples });
+      const result = await evaluateRun(msg.runDir, { samples: msg.samples, log: (message) => send({ type: 'log', time: new Date().toISOString(), level: 'info', message }) });
       send({ type: 'evaluated', time: new Date().toISOString(), runDir: msg.runDir, result });
     }
     process.exitCode = 0;

@@ -23,7 +23,7 @@ Usage:
   vae-lab train <file.vae.json> [--set path=value]... [--epochs N] [--backend auto|webgpu|tensorflow|wasm|cpu] [--out DIR] [--json]
   vae-lab resume <run folder> [--backend B] [--json]
   vae-lab validate <file.vae.json>...
-  vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--gmm K] [--seed S] [--exact [--exact-examples N]]
+  vae-lab eval <run folder> [--samples L] [--k K] [--ll-examples N] [--gmm K] [--sample-quality N] [--seed S] [--exact [--exact-examples N]]
 ${THEORY_USAGE}
 ${SWEEP_USAGE}
 ${BACKEND_USAGE}
@@ -36,7 +36,10 @@ sweep.json there lists them with their status, final metrics, rate and distortio
 (the sweep folder must be on a file system the nodes share); Ctrl-C cancels the runs with checkpoints; resume goes on.
 --json prints every engine event as one JSON line instead of the progress bar.
 eval: test ELBO with L samples, importance-sampled log p(x) with K samples (default 1000, 0 skips it) on the first
-N test examples (default 500), reconstruction error, active units, KL per dimension, MIG when the data has factors.
+N test examples (default 500), reconstruction error, active units, KL per dimension, MIG, SAP, DCI (and on shapes the
+beta-VAE and FactorVAE scores) when the data has factors; on labelled images the sample quality of N samples (default
+1000, 0 skips it): FD and precision/recall in the features of a classifier trained once per data set and cached in
+$VAE_LAB_CLASSIFIER_DIR (default <data folder>/classifiers).
 --exact (VAEs with latentDim 1 or 2): log p(x) by quadrature on a grid fitted to each example, the ELBO, their gap,
 KL(q(z|x) || p(z|x)) on the grid, and IWAE bounds for k = 1, 5, 50, 5000, on N test examples (default 100).
 theory: the theory lab's numbers for one lesson on the run, written to <run>/theory/<lesson>.json (posterior-<i>.json).
@@ -272,7 +275,9 @@ export async function main(argv: string[]): Promise<number> {
         if (exactExamples !== undefined && !args.switches.has('--exact')) throw new UsageError('--exact-examples goes with --exact.');
         const gmmFlag = args.flags.get('--gmm');
         const gmm = gmmFlag === '0' ? 0 : positiveInt('--gmm', gmmFlag);
-        const result = await evaluateRun(dir, { samples, k, llExamples: positiveInt('--ll-examples', args.flags.get('--ll-examples')), seed, exact: args.switches.has('--exact'), exactExamples, gmm });
+        const qualityFlag = args.flags.get('--sample-quality');
+        const sampleQuality = qualityFlag === '0' ? 0 : positiveInt('--sample-quality', qualityFlag);
+        const result = await evaluateRun(dir, { samples, k, llExamples: positiveInt('--ll-examples', args.flags.get('--ll-examples')), seed, exact: args.switches.has('--exact'), exactExamples, gmm, sampleQuality });
         process.stdout.write(evalTable(result, dir) + '\n');
         process.stdout.write(`Written: ${path.join(dir, 'eval.json')}\n`);
         return EXIT.ok;

@@ -19,7 +19,7 @@ export interface ParsedArgs {
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const out: ParsedArgs = { command: argv[0] ?? '', positional: [], set: [], sbatchArgs: [], withRuns: [], flags: new Map(), json: false, switches: new Set() };
-  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed', '--dir', '--wheel', '--executor', '--parallel', '--partition', '--time', '--cpus-per-task', '--throttle', '--sbatch-arg', '--mirror', '--exact-examples', '--example', '--with', '--gmm']);
+  const withValue = new Set(['--set', '--epochs', '--backend', '--out', '--samples', '--k', '--ll-examples', '--seed', '--dir', '--wheel', '--executor', '--parallel', '--partition', '--time', '--cpus-per-task', '--throttle', '--sbatch-arg', '--mirror', '--exact-examples', '--example', '--with', '--gmm', '--sample-quality']);
   const switches = new Set(['--from-wheel', '--download', '--exact']);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];

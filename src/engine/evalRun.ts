@@ -2,14 +2,17 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { VARIATIONAL_KINDS } from '../core/config';
+import type { ExperimentConfig } from '../core/config';
 import type { EvalResult, ExactEvaluation } from '../core/protocol';
 import { UsageError } from './cliArgs';
 import { runFiles, writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
 import { activeBackend } from './backends/index';
-import { Dataset, range, subset } from './data';
+import { Dataset, floatRows, range, subset } from './data';
 import { batchLabels, batchTensor, evaluateSplit, exactForExample } from './evaluate';
 import { DISCRETE_MAX, DISENTANGLEMENT_VERSION, disentanglementScores, RIDGE } from './disentanglement';
-import { fitGmm, gmmLogLikelihood, sampleGmm } from './gmm';
+import { renderShapes, sampleShapeFactors, SHAPE_FACTORS } from './data/shapes';
+import { classifierUnavailable, featureClassifier } from './featureClassifier';
+import { fitGmm, Gmm, gmmLogLikelihood, sampleGmm } from './gmm';
 import { imageGrid } from './images';
 import { mutualInformationGap } from './mig';
 import { MI_ESTIMATOR, mutualInformation } from './objectives/mutualInformation';
@@ -19,6 +22,8 @@ import { isPlainVae, Vae } from './models/vae';
 import { EXACT_GRID_RULE, ExactExample } from './objectives/exact';
 import { estimateLogLikelihood } from './objectives/importance';
 import { mixSeed, Rng, Stream } from './rng';
+import { fitGaussian, frechetDistance, PR_K, precisionRecall, SAMPLE_QUALITY_EXAMPLES, SAMPLE_QUALITY_VERSION } from './sampleQuality';
+import { BETA_VAE_CLASSIFIER, BETA_VAE_SCORE_VERSION, BETA_VAE_SETTINGS, betaVaeScore, FACTOR_VAE_SCORE_VERSION, FACTOR_VAE_SETTINGS, factorVaeScore, GroundTruth } from './scores';
 import { binarizeOnce, loadRunModel } from './trainer';
 
 export type { EvalResult };
@@ -38,6 +43,10 @@ export interface EvalOptions {
   exactExamples?: number;
   /** Components of the post-hoc Gaussian mixture (default 10; 0: none). */
   gmm?: number;
+  /** Samples decoded for the sample quality (default SAMPLE_QUALITY_EXAMPLES; 0 skips it). */
+  sampleQuality?: number;
+  /** Where progress lines go (training the classifier, an unusable cache); default stderr. */
+  log?: (line: string) => void;
 }
 
 /** The k of the IWAE bounds reported next to the exact log p(x). */
@@ -76,21 +85,52 @@ export async function evaluateRun(runDir: string, opts: EvalOptions = {}): Promi
     const withSampler = gmmK > 0 && !model.conditional;
     // The test set's codes, once, for the post-hoc sampler and the disentanglement scores.
     const codes = withSampler || test.factors ? await codesOf(model, test) : [];
-    if (withSampler) result.posthocSampler = await posthocSampler(model, data.train, test, codes, gmmK, seed, runDir);
+    let gmm: Gmm | undefined;
+    if (withSampler) ({ summary: result.posthocSampler, gmm } = await posthocSampler(model, data.train, test, codes, gmmK, seed, runDir));
     if (model instanceof Vae && model.gaussianPosterior) result.mutualInformation = await mutualInformationOf(model, test, Math.min(test.n, MI_EXAMPLES), seed);
+    const notComputed: Record<string, string> = {};
     if (test.factors && test.factorNames) {
       const nf = test.factorNames.length;
       const factors = Array.from({ length: test.n }, (_, i) => Array.from(test.factors!.subarray(i * nf, (i + 1) * nf)));
       result.mig = mutualInformationGap(codes, factors).mig;
       const scores = disentanglementScores(codes, factors);
-      result.disentanglement = {
-        mig: result.mig,
-        sap: scores.sap,
-        dci: scores.dci,
-        version: DISENTANGLEMENT_VERSION,
-        settings: { examples: codes.length, factors: test.factorNames, constantFactors: scores.constantFactors.map((k) => test.factorNames![k]), discreteMax: DISCRETE_MAX, ridge: RIDGE, codes: 'E_q[z|x] (f(x) for autoencoders)' },
-      };
+      const settings: NonNullable<EvalResult['disentanglement']>['settings'] = { examples: codes.length, factors: test.factorNames, constantFactors: scores.constantFactors.map((k) => test.factorNames![k]), discreteMax: DISCRETE_MAX, ridge: RIDGE, codes: 'E_q[z|x] (f(x) for autoencoders)' };
+      const d: NonNullable<EvalResult['disentanglement']> = { mig: result.mig, sap: scores.sap, dci: scores.dci, version: DISENTANGLEMENT_VERSION, settings };
+      if (config.data.source === 'shapes') {
+        // The scores that need images with chosen factors, rendered by the same code that made the data set.
+        const gt = shapesGroundTruth(model, config.data.options.imageSize!, config.data.binarize);
+        let t0 = Date.now();
+        const b = await betaVaeScore(gt, new Rng(mixSeed(seed, Stream.evaluation, 41)), BETA_VAE_SETTINGS);
+        const bSeconds = (Date.now() - t0) / 1000;
+        t0 = Date.now();
+        const f = await factorVaeScore(gt, new Rng(mixSeed(seed, Stream.evaluation, 42)), FACTOR_VAE_SETTINGS);
+        const fSeconds = (Date.now() - t0) / 1000;
+        const sampling = `all ${SHAPE_FACTORS.length} factors drawn uniformly from their grids (3 shapes, 6 scales, 40 rotations, 32 x 32 positions), rotation kept although a square repeats every 90 degrees and an ellipse every 180 (as disentanglement_lib does)${config.data.binarize === 'none' ? '' : `; images binarised as in training (${config.data.binarize})`}`;
+        settings.betaVae = { version: BETA_VAE_SCORE_VERSION, ...BETA_VAE_SETTINGS, classifier: BETA_VAE_CLASSIFIER, sampling };
+        settings.factorVae = { version: FACTOR_VAE_SCORE_VERSION, ...FACTOR_VAE_SETTINGS, sampling };
+        result.disentanglement = {
+          mig: d.mig,
+          betaVaeScore: b.evalAccuracy,
+          factorVaeScore: f.evalAccuracy,
+          sap: d.sap,
+          dci: d.dci,
+          betaVae: { trainAccuracy: b.trainAccuracy, evalAccuracy: b.evalAccuracy, seconds: bSeconds },
+          factorVae: { trainAccuracy: f.trainAccuracy, evalAccuracy: f.evalAccuracy, activeDims: f.activeDims, classifier: f.classifier.map((k) => SHAPE_FACTORS[k]), seconds: fSeconds },
+          version: d.version,
+          settings,
+        };
+      } else {
+        result.disentanglement = d;
+        notComputed.betaVaeScore = notComputed.factorVaeScore = `needs images rendered from chosen factors, which only the shapes source can draw (this run's source is ${config.data.source})`;
+      }
+    } else notComputed.disentanglement = 'the data have no ground-truth factors (of the sources, only shapes has them)';
+    const qualityN = opts.sampleQuality ?? SAMPLE_QUALITY_EXAMPLES;
+    if (qualityN > 0) {
+      const why = classifierUnavailable(data.train) ?? samplerUnavailable(model, gmm, gmmK);
+      if (why) notComputed.sampleQuality = why;
+      else result.sampleQuality = await sampleQuality(model, config.data, data.train, data.test, Math.min(qualityN, data.test.n), gmm, seed, opts.log ?? ((line) => process.stderr.write(line + '\n')));
     }
+    if (Object.keys(notComputed).length) result.notComputed = notComputed;
     writeJsonAtomic(runFiles.evaluation(runDir), result);
     return result;
   } finally {
@@ -108,7 +148,7 @@ const LOG_2PI = Math.log(2 * Math.PI);
  * log-likelihood on the test codes next to the N(0, I) prior's, and 64 decoded draws from it as an image grid
  * (images/posthoc-gmm-samples.png, for image data).
  */
-async function posthocSampler(model: AutoencoderModel, train: Dataset, test: Dataset, testCodes: number[][], k: number, seed: number, runDir: string): Promise<NonNullable<EvalResult['posthocSampler']>> {
+async function posthocSampler(model: AutoencoderModel, train: Dataset, test: Dataset, testCodes: number[][], k: number, seed: number, runDir: string): Promise<{ summary: NonNullable<EvalResult['posthocSampler']>; gmm: Gmm }> {
   const fitCodes = await codesOf(model, subset(train, range(0, Math.min(train.n, POSTHOC_FIT))));
   const g = fitGmm(fitCodes, Math.min(k, fitCodes.length), { seed });
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
@@ -128,7 +168,89 @@ async function posthocSampler(model: AutoencoderModel, train: Dataset, test: Dat
     out.samples = 'images/posthoc-gmm-samples.png';
     writeFileAtomic(path.join(runDir, out.samples), imageGrid(values, zs.length, test.shape, 8));
   }
-  return out;
+  return { summary: out, gmm: g };
+}
+
+/** Kinds whose prior is what they sample from; the others (deterministic autoencoders) sample the post-hoc mixture. */
+function samplesPrior(model: AutoencoderModel): boolean {
+  return VARIATIONAL_KINDS.includes(model.kind) || model.kind === 'aae' || model.kind === 'wae';
+}
+
+function samplerUnavailable(model: AutoencoderModel, gmm: Gmm | undefined, gmmK: number): string | undefined {
+  if (samplesPrior(model) || gmm) return undefined;
+  return `a ${model.kind} has no meaningful prior and its samples come from the post-hoc mixture, which ${gmmK === 0 ? '--gmm 0 turned off' : 'was not fitted'}`;
+}
+
+/**
+ * The shapes source as a ground truth for the beta-VAE and FactorVAE scores: images rendered from factor indices
+ * (binarised as the run's data are: 'fixed' at 0.5, 'dynamic' by a Bernoulli draw), codes E_q[z|x] (f(x)).
+ */
+function shapesGroundTruth(model: AutoencoderModel, size: number, binarize: string): GroundTruth<{ x: Float32Array; labels: number[] }> {
+  return {
+    factorNames: SHAPE_FACTORS.slice(),
+    sampleFactors: sampleShapeFactors,
+    render: (rows, rng) => {
+      const x = renderShapes(rows, size);
+      if (binarize === 'fixed') for (let i = 0; i < x.length; i++) x[i] = x[i] >= 0.5 ? 1 : 0;
+      else if (binarize === 'dynamic') for (let i = 0; i < x.length; i++) x[i] = rng.next() < x[i] ? 1 : 0;
+      return { x, labels: rows.map((r) => r[0]) };
+    },
+    encode: async ({ x, labels }) => {
+      const n = labels.length;
+      const z = tf.tidy(() => model.encodeMean(tf.tensor4d(x, [n, size, size, 1]), model.conditional ? (tf.oneHot(tf.tensor1d(labels, 'int32'), model.numClasses).toFloat() as tf.Tensor2D) : undefined));
+      const codes = (await z.array()) as number[][];
+      z.dispose();
+      return codes;
+    },
+  };
+}
+
+/**
+ * Sample quality (sampleQuality.ts): n samples decoded from the prior (or the post-hoc mixture for deterministic
+ * autoencoders) against the first n test images, in the features of the data set's cached classifier.
+ */
+async function sampleQuality(model: AutoencoderModel, dataConfig: ExperimentConfig['data'], train: Dataset, test: Dataset, n: number, gmm: Gmm | undefined, seed: number, log: (line: string) => void): Promise<NonNullable<EvalResult['sampleQuality']>> {
+  const t0 = Date.now();
+  const classifier = await featureClassifier(dataConfig, train, test, { log });
+  try {
+    const dim = test.shape.reduce((a, b) => a * b, 1);
+    const fromPrior = samplesPrior(model);
+    const samples = new Float32Array(n * dim);
+    const rng = new Rng(mixSeed(seed, Stream.sample, 52));
+    for (let start = 0, i = 0; start < n; start += 250, i++) {
+      const end = Math.min(n, start + 250);
+      const labels = model.conditional ? batchLabels(test, start, end, model.numClasses) : undefined;
+      const x = tf.tidy(() => {
+        if (fromPrior) return model.sample(end - start, mixSeed(seed, Stream.sample, 51, i), labels);
+        const zs = sampleGmm(gmm!, end - start, rng);
+        return model.decodeMean(tf.tensor2d(zs, [zs.length, model.latentDim]), labels);
+      });
+      samples.set(await x.data(), start * dim);
+      tf.dispose([x, labels]);
+    }
+    const fake = await classifier.features(samples, n);
+    const real = await classifier.features(floatRows(test, 0, n), n);
+    const { precision, recall } = precisionRecall(real, fake, PR_K);
+    const c = classifier.meta;
+    return {
+      fd: frechetDistance(fitGaussian(real), fitGaussian(fake)),
+      precision,
+      recall,
+      classifier: c.name,
+      version: SAMPLE_QUALITY_VERSION,
+      samples: n,
+      reference: `the first ${n} test images (before any binarisation)`,
+      sampler: fromPrior
+        ? `the model's prior p(z)${model.conditional ? ', with the test images\' labels' : ''}, decoded to the likelihood's mean`
+        : `the post-hoc Gaussian mixture of ${gmm!.components.length} components on the training codes (${/^[aeiou]/.test(model.kind) ? 'an' : 'a'} ${model.kind}'s N(0, I) is not a prior it was trained to match), decoded`,
+      features: `the ${c.key.classes}-class classifier's penultimate layer (128 ReLU units)`,
+      k: PR_K,
+      classifierCache: { dir: classifier.dir, status: classifier.status, ...(classifier.reason ? { reason: classifier.reason } : {}), testAccuracy: c.testAccuracy, trainSeconds: c.trainSeconds },
+      seconds: (Date.now() - t0) / 1000,
+    };
+  } finally {
+    classifier.dispose();
+  }
 }
 
 /** Test examples behind the mutual-information estimate (its upper bound is log of this). */
@@ -261,8 +383,17 @@ export function evalTable(r: EvalResult, runDir: string): string {
   if (r.mig !== undefined) rows.push(['Mutual Information Gap (factors)', r.mig.toFixed(3)]);
   if (r.disentanglement) {
     const d = r.disentanglement;
+    if (d.betaVaeScore !== undefined) rows.push([`beta-VAE score (${d.settings.betaVae?.evalPoints ?? '?'} points; train accuracy ${d.betaVae?.trainAccuracy.toFixed(3) ?? '?'})`, d.betaVaeScore.toFixed(3)]);
+    if (d.factorVaeScore !== undefined) rows.push([`FactorVAE score (${d.settings.factorVae?.evalPoints ?? '?'} votes; ${d.factorVae?.activeDims.length ?? '?'} active dimensions)`, d.factorVaeScore.toFixed(3)]);
     rows.push(['SAP (factors)', d.sap.toFixed(3)]);
     rows.push(['DCI disentanglement / completeness / informativeness (R^2)', `${d.dci.disentanglement.toFixed(3)} / ${d.dci.completeness.toFixed(3)} / ${d.dci.informativeness.toFixed(3)}`]);
+  }
+  if (r.sampleQuality) {
+    const q = r.sampleQuality;
+    const title = q.classifier.replace(/ \(.*$/, '');
+    rows.push([`FD (${title}), ${q.samples} samples vs test images`, q.fd.toFixed(3)]);
+    rows.push([`  precision / recall (k=${q.k})`, `${q.precision.toFixed(3)} / ${q.recall.toFixed(3)}`]);
+    rows.push(['  features of', `${q.classifier}${q.classifierCache.status === 'loaded' ? '' : `, ${q.classifierCache.status} now in ${q.classifierCache.trainSeconds.toFixed(1)} s`}`]);
   }
   if (r.posthocSampler) {
     const p = r.posthocSampler;
@@ -279,6 +410,7 @@ export function evalTable(r: EvalResult, runDir: string): string {
     rows.push(['  grid cells per dimension', `${e.grid.cellsMin.join(' x ')} to ${e.grid.cellsMax.join(' x ')} (largest edge mass ${e.grid.maxEdgeMass.toExponential(1)})`]);
   }
   if (m.klPerDim) rows.push(['KL per dimension', m.klPerDim.map((v) => v.toFixed(2)).join(' ')]);
+  for (const [k, why] of Object.entries(r.notComputed ?? {})) rows.push([`${k}: not computed`, why]);
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }

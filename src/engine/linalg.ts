@@ -214,3 +214,45 @@ export function solveSymmetric(a: Matrix, b: Vector): number[] {
   }
   return x;
 }
+
+/** The symmetric positive semi-definite square root V diag(sqrt(max(λ, 0))) Vᵀ of a symmetric matrix (Jacobi). */
+export function symmetricSqrt(a: Matrix): Matrix {
+  const { values, vectors } = symmetricEigen(a);
+  const n = a.length;
+  const out: Matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  values.forEach((lambda, k) => {
+    const s = Math.sqrt(Math.max(0, lambda));
+    if (s === 0) return;
+    const v = vectors[k];
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i][j] += s * v[i] * v[j];
+  });
+  return out;
+}
+
+/** A B for square matrices. */
+export function matMul(a: Matrix, b: Matrix): Matrix {
+  const n = a.length;
+  const m = b[0]?.length ?? 0;
+  const out: Matrix = Array.from({ length: n }, () => new Array<number>(m).fill(0));
+  for (let i = 0; i < n; i++) {
+    const row = out[i];
+    for (let k = 0; k < b.length; k++) {
+      const aik = a[i][k];
+      if (aik === 0) continue;
+      const bk = b[k];
+      for (let j = 0; j < m; j++) row[j] += aik * bk[j];
+    }
+  }
+  return out;
+}
+
+/**
+ * Tr sqrt(S1^½ S2 S1^½) for symmetric positive semi-definite S1 and S2: the cross term of the Fréchet distance between
+ * Gaussians. S1^½ S2 S1^½ is symmetric and positive semi-definite (unlike S1 S2, whose square root has the same trace),
+ * so both square roots come from the Jacobi eigendecomposition; eigenvalues below 0 (rounding) count as 0.
+ */
+export function traceSqrtProduct(s1: Matrix, s2: Matrix): number {
+  const r = symmetricSqrt(s1);
+  const m = matMul(matMul(r, s2), r);
+  return symmetricEigen(m).values.reduce((t, lambda) => t + Math.sqrt(Math.max(0, lambda)), 0);
+}

@@ -10,12 +10,14 @@ import { Cvae } from './cvae';
 import { DenoisingAutoencoder } from './denoisingAe';
 import { DipVae } from './dipVae';
 import { FactorVae } from './factorVae';
+import { GumbelVae } from './gumbelVae';
 import { InfoVae } from './infoVae';
 import { Iwae } from './iwae';
 import { LinearAutoencoder } from './linearAe';
 import { Rae } from './rae';
 import { SparseAutoencoder } from './sparseAe';
 import { Vae } from './vae';
+import { VqVae } from './vqVae';
 import { Wae } from './wae';
 
 export { AutoencoderModel } from './base';
@@ -59,6 +61,10 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new Wae(config, exampleShape);
     case 'rae':
       return new Rae(config, exampleShape);
+    case 'vq-vae':
+      return new VqVae(config, exampleShape);
+    case 'gumbel-vae':
+      return new GumbelVae(config, exampleShape);
     default:
       throw new Error(`model kind "${config.model.kind}" is declared in the schema but not built yet.`);
   }

@@ -173,7 +173,8 @@ async function posthocSampler(model: AutoencoderModel, train: Dataset, test: Dat
 
 /** Kinds whose prior is what they sample from; the others (deterministic autoencoders) sample the post-hoc mixture. */
 function samplesPrior(model: AutoencoderModel): boolean {
-  return VARIATIONAL_KINDS.includes(model.kind) || model.kind === 'aae' || model.kind === 'wae';
+  // A vq-vae samples from the categorical prior it fitted to its codes.
+  return VARIATIONAL_KINDS.includes(model.kind) || model.kind === 'aae' || model.kind === 'wae' || model.kind === 'vq-vae';
 }
 
 function samplerUnavailable(model: AutoencoderModel, gmm: Gmm | undefined, gmmK: number): string | undefined {

@@ -639,6 +639,7 @@ class TrainingSession {
       outputTransform: this.config.model.likelihood === 'bernoulli' ? 'sigmoid' : 'identity',
       sigma: this.model.logSigma ? Math.exp((await this.model.logSigma.data())[0]) : this.config.model.sigma,
       encoderOutputs: this.model.hasKl ? ['z_mean', 'z_log_var'] : ['z'],
+      ...(await this.model.exportInfo?.()),
     });
     const final = this.lastValidation ?? { loss: NaN, recon: NaN };
     this.saveRecord({ status: 'completed', statusReason: reason, endedAt: now(), pid: undefined, finalMetrics: final });

@@ -39,7 +39,7 @@ test('defaults are filled and the effective config is complete', () => {
 });
 
 test("every kind's effective config validates again as it is (run folders re-read it)", () => {
-  for (const kind of ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'factor-vae', 'cvae', 'iwae', 'aae', 'wae', 'rae']) {
+  for (const kind of ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'factor-vae', 'cvae', 'iwae', 'aae', 'wae', 'rae', 'vq-vae', 'gumbel-vae']) {
     const c = resolveExperiment({ name: 'k', model: { kind } });
     assert.deepEqual(validateExperiment(c), [], kind);
     assert.deepEqual(resolveExperiment(c), c, `${kind}: resolving is idempotent`);
@@ -56,6 +56,10 @@ test("every kind's effective config validates again as it is (run folders re-rea
   const a = resolveExperiment({ name: 'a', model: { kind: 'aae' } });
   assert.deepEqual(a.objective.prior, { type: 'normal', components: 10, radius: 4, std: 0.5 });
   assert.deepEqual(a.model.discriminator, { hidden: [256, 256], activation: 'leakyRelu', learningRate: 0.0002 });
+  assert.deepEqual(resolveExperiment({ name: 'q', model: { kind: 'vq-vae' } }).objective.vq, { codebookSize: 64, embeddingDim: 4, commitment: 0.25 });
+  assert.deepEqual(resolveExperiment({ name: 'g', model: { kind: 'gumbel-vae' } }).objective.gumbel, { categories: 10, temperatureStart: 1, temperatureEnd: 0.5, hard: false });
+  assert.deepEqual(validateExperiment({ name: 'q', model: { kind: 'vq-vae', latentDim: 10 } }).map((i) => i.pointer), ['/model/latentDim']);
+  assert.deepEqual(validateExperiment({ name: 'g', model: { kind: 'gumbel-vae', latentDim: 25 } }).map((i) => i.pointer), ['/model/latentDim']);
 });
 
 test('resolving does not modify the input document', () => {

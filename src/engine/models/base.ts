@@ -138,6 +138,12 @@ export abstract class AutoencoderModel {
    */
   extraImages?(validation: { x: Float32Array; n: number; labels?: Int32Array }, seed: number): Promise<{ title: string; name: string; png: Buffer }[]>;
 
+  /**
+   * What the exported model folder's vae-lab.json needs besides the two networks (a vq-vae's codebook, a
+   * gumbel-vae's categories); its fields are added to (and may replace) the trainer's.
+   */
+  exportInfo?(): Promise<Record<string, unknown>>;
+
   trainableVariables(): tf.Variable[] {
     const vars = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
     if (this.logSigma) vars.push(this.logSigma);

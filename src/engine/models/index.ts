@@ -10,6 +10,7 @@ import { Cvae } from './cvae';
 import { DenoisingAutoencoder } from './denoisingAe';
 import { DipVae } from './dipVae';
 import { FactorVae } from './factorVae';
+import { GumbelVae } from './gumbelVae';
 import { InfoVae } from './infoVae';
 import { Iwae } from './iwae';
 import { LinearAutoencoder } from './linearAe';
@@ -19,6 +20,7 @@ import { Rae } from './rae';
 import { SparseAutoencoder } from './sparseAe';
 import { Vae } from './vae';
 import { VampVae } from './vampVae';
+import { VqVae } from './vqVae';
 import { Wae } from './wae';
 
 export { AutoencoderModel } from './base';
@@ -68,7 +70,9 @@ export function createModel(config: ExperimentConfig, exampleShape: number[], nu
       return new FlowVae(config, exampleShape);
     case 'hvae':
       return new Hvae(config, exampleShape);
-    default:
-      throw new Error(`model kind "${config.model.kind}" is declared in the schema but not built yet.`);
+    case 'vq-vae':
+      return new VqVae(config, exampleShape);
+    case 'gumbel-vae':
+      return new GumbelVae(config, exampleShape);
   }
 }

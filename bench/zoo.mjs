@@ -5,7 +5,8 @@
 //
 // Per run: the epochs trained and their wall time, the last validation loss, the test set's negative ELBO (or
 // reconstruction loss for kinds without a KL term), its KL, the importance-sampled -log p(x) (k = 100 on 200 test
-// examples, for kinds with a density), active units and, on shapes, MIG / SAP / DCI disentanglement.
+// examples, for kinds with a density), active units, the sample-quality scores (FD, precision, recall in the features
+// of the data set's classifier) and, on shapes, MIG / SAP / DCI disentanglement.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -64,6 +65,13 @@ for (const e of examples) {
     mig: r?.disentanglement?.mig,
     sap: r?.disentanglement?.sap,
     dciD: r?.disentanglement?.dci?.disentanglement,
+    betaVaeScore: r?.disentanglement?.betaVaeScore,
+    factorVaeScore: r?.disentanglement?.factorVaeScore,
+    fd: r?.sampleQuality?.fd,
+    precision: r?.sampleQuality?.precision,
+    recall: r?.sampleQuality?.recall,
+    classifier: r?.sampleQuality?.classifier,
+    runDir,
     evalSeconds,
     evalError: ev.status === 0 ? undefined : ev.stderr.trim().split('\n').pop(),
   };
@@ -73,12 +81,12 @@ for (const e of examples) {
 
 const f = (v, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
 const lines = [
-  `| kind | example | epochs (s) | val. loss | test −ELBO | test recon | test KL | −log p(x) | active | MIG / SAP / DCI-D |`,
-  `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+  `| kind | example | epochs (s) | val. loss | test −ELBO | test recon | test KL | −log p(x) | active | FD / precision / recall | MIG / SAP / DCI-D |`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
   ...rows.map((r) =>
     r.error
-      ? `| ${r.kind} | ${r.example} | failed: ${r.error} | | | | | | | |`
-      : `| ${r.kind} | ${r.example.replace('.vae.json', '')} | ${r.epochs} (${f(r.seconds, 0)}) | ${f(r.validationLoss)} | ${f(r.testNegElbo)} | ${f(r.testRecon)} | ${f(r.testKl)} | ${f(r.negLogPx)} | ${r.activeUnits ?? '–'} / ${r.latentDim} | ${r.mig === undefined ? '–' : `${f(r.mig, 3)} / ${f(r.sap, 3)} / ${f(r.dciD, 3)}`} |`,
+      ? `| ${r.kind} | ${r.example} | failed: ${r.error} | | | | | | | | |`
+      : `| ${r.kind} | ${r.example.replace('.vae.json', '')} | ${r.epochs} (${f(r.seconds, 0)}) | ${f(r.validationLoss)} | ${f(r.testNegElbo)} | ${f(r.testRecon)} | ${f(r.testKl)} | ${f(r.negLogPx)} | ${r.activeUnits ?? '–'} / ${r.latentDim} | ${r.fd === undefined ? '–' : `${f(r.fd)} / ${f(r.precision, 2)} / ${f(r.recall, 2)}`} | ${r.mig === undefined ? '–' : `${f(r.mig, 3)} / ${f(r.sap, 3)} / ${f(r.dciD, 3)}`} |`,
   ),
 ];
 console.log(lines.join('\n'));

@@ -120,13 +120,36 @@ export function estimateParameters(config: ExperimentConfig, exampleShape: numbe
       const spatial = exampleShape.slice(0, 2).map((s) => Math.ceil(s / Math.pow(net.stride, net.filters.length)));
       width = spatial[0] * spatial[1] * net.filters[net.filters.length - 1];
     }
-    const heads = isEncoder ? (VARIATIONAL_KINDS.includes(m.kind) ? 2 : 1) : 1;
     const hidden = isEncoder ? net.hidden : net.hidden.slice().reverse();
     const sizes = isEncoder ? [width + conditional, ...hidden] : [m.latentDim + conditional, ...hidden, width];
     n += mlp(sizes);
-    if (isEncoder) n += heads * ((hidden[hidden.length - 1] ?? width) * m.latentDim + m.latentDim);
+    if (isEncoder) {
+      const outputs = encoderOutputs(config);
+      n += (hidden[hidden.length - 1] ?? width) * outputs + outputs;
+    }
   }
-  return n;
+  return n + kindParameters(config, dim);
+}
+
+/** Numbers the encoder's heads output: the code, a Gaussian's mean and log-variance, a flow's parameters. */
+function encoderOutputs(c: ExperimentConfig): number {
+  const { kind, latentDim: d } = c.model;
+  if (kind === 'gumbel-vae') return d;
+  if (kind === 'flow-vae') return 2 * d + c.objective.flow!.length * (2 * d + 1);
+  return VARIATIONAL_KINDS.includes(kind) ? 2 * d : d;
+}
+
+/** Parameters a kind has beside its encoder and decoder: pseudo-inputs, a codebook, the upper layer's networks. */
+function kindParameters(c: ExperimentConfig, dataDim: number): number {
+  const { kind, latentDim: d } = c.model;
+  const o = c.objective;
+  if (kind === 'vamp-vae') return o.vamp!.components * dataDim;
+  if (kind === 'vq-vae') return o.vq!.codebookSize * o.vq!.embeddingDim;
+  if (kind === 'hvae') {
+    const mlp = (from: number, to: number) => [from, ...o.hvae!.hidden].reduce((n, v, i, a) => (i === 0 ? 0 : n + a[i - 1] * v + v), 0) + 2 * (((o.hvae!.hidden.at(-1) ?? from) * to) + to);
+    return mlp(d, o.hvae!.topDim) + mlp(o.hvae!.topDim, d);
+  }
+  return 0;
 }
 
 /**

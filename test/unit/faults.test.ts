@@ -205,6 +205,11 @@ test('the parameter estimate behind the memory check equals the models actually 
     [{ name: 'b', model: { kind: 'ae', latentDim: 8, encoder: { hidden: [256, 64] } } }, [28, 28, 1], 10],
     [{ name: 'c', model: { kind: 'cvae' } }, [28, 28, 1], 10],
     [{ name: 'd', data: { source: 'shapes' }, model: { kind: 'beta-vae', encoder: { type: 'conv', filters: [16, 32], hidden: [128] }, decoder: { type: 'conv', filters: [16, 32], hidden: [128] } } }, [64, 64, 1], 3],
+    [{ name: 'e', model: { kind: 'vamp-vae' } }, [28, 28, 1], 10],
+    [{ name: 'f', model: { kind: 'flow-vae', latentDim: 8 }, objective: { flow: { length: 16 } } }, [28, 28, 1], 10],
+    [{ name: 'g', model: { kind: 'hvae' }, objective: { hvae: { topDim: 16, hidden: [256, 128] } } }, [28, 28, 1], 10],
+    [{ name: 'h', model: { kind: 'vq-vae', latentDim: 32 }, objective: { vq: { codebookSize: 512, embeddingDim: 8 } } }, [28, 28, 1], 10],
+    [{ name: 'i', model: { kind: 'gumbel-vae', latentDim: 300 } }, [28, 28, 1], 10],
   ];
   for (const [doc, shape, classes] of cases) {
     const config = resolveExperiment(doc);

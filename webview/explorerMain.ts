@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { loadLayersModel, LayersModel } from '@tensorflow/tfjs-layers';
 import type { ExplorerMeta } from '../src/core/explorer';
 import { FromExplorer, isToExplorer } from '../src/core/webviewProtocol';
-import { fitGaussian, inverseNormalCdf, pca2, percentile, slerp } from './latentMath';
+import { fitGaussian, inverseNormalCdf, pca2, percentile, sampleMixture, slerp } from './latentMath';
 
 interface VsCodeApi {
   postMessage(m: FromExplorer): void;
@@ -313,7 +313,13 @@ function drawTraversal(): void {
 
 // ------------------------------------------------------------------------------------------- codes vs prior
 
-/** The seeds' argument made visible: decode draws from N(0, I) and from a Gaussian fitted to the codes. */
+/** Kinds whose prior is N(0, I) (for the others the engine sends draws of their own prior). */
+const STANDARD_PRIOR: ReadonlySet<string> = new Set(['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'vae', 'beta-vae', 'beta-tcvae', 'info-vae', 'dip-vae', 'factor-vae', 'cvae', 'iwae', 'flow-vae', 'wae', 'rae']);
+
+/**
+ * The seeds' argument made visible: decode draws from the prior, from a Gaussian fitted to the codes and from the
+ * post-hoc mixture.
+ */
 function drawPriorComparison(seed: number): void {
   const n = 32;
   const rng = mulberry(seed);
@@ -327,14 +333,27 @@ function drawPriorComparison(seed: number): void {
     prior[i] = e;
     fitted[i] = fit.mean[d] + fit.std[d] * e;
   }
+  // Kinds whose prior is not N(0, I) (VampPrior, hvae, vq-vae, gumbel-vae) sent draws of their own prior.
+  const own = meta.priorCodes && !STANDARD_PRIOR.has(meta.kind) ? meta.priorCodes : undefined;
+  if (own) for (let t = 0; t < n; t++) prior.set(own[Math.floor(rng() * own.length)], t * meta.latentDim);
+  $('#prior-label').textContent = own ? `z ~ p(z), the ${meta.kind}'s own prior` : 'z ~ N(0, I), the prior';
   paint($<HTMLCanvasElement>('#prior-samples'), decode(prior, n), n, 8, 2);
   paint($<HTMLCanvasElement>('#fitted-samples'), decode(fitted, n), n, 8, 2);
+  const mixLabel = $('#mixture-label');
+  const mixCanvas = $<HTMLCanvasElement>('#mixture-samples');
+  mixLabel.hidden = mixCanvas.hidden = !meta.mixture;
+  if (meta.mixture) {
+    mixLabel.textContent = `z ~ the post-hoc sampler: a mixture of ${meta.mixture.components.length} Gaussians (${meta.mixture.covariance} covariances) fitted to ${meta.mixture.fitExamples} training codes`;
+    paint(mixCanvas, decode(sampleMixture(meta.mixture.components, n, rng, normal), n), n, 8, 2);
+  }
   const meanAbs = fit.mean.reduce((s, v) => s + Math.abs(v), 0) / meta.latentDim;
   const stdAvg = fit.std.reduce((s, v) => s + v, 0) / meta.latentDim;
-  const verdict =
-    meta.kind === 'ae'
-      ? 'This autoencoder was never asked to make its codes look like N(0, I): they sit wherever reconstruction put them, so most draws from N(0, I) land where no training code was and decode to noise or blends. A Gaussian fitted to the codes does better, but holes remain.'
-      : 'The KL term pulled every q(z|x) toward N(0, I), so the codes fill the prior and draws from it decode to plausible examples.';
+  const noPrior = ['ae', 'linear-ae', 'sparse-ae', 'denoising-ae', 'contractive-ae', 'rae'].includes(meta.kind);
+  const verdict = noPrior
+    ? `This ${meta.kind} was never asked to make its codes look like N(0, I): they sit wherever reconstruction put them, so most draws from N(0, I) land where no training code was and decode to noise or blends. A Gaussian fitted to the codes does better, but holes remain; the mixture fitted to them (the post-hoc sampler) follows their clusters.`
+    : own
+      ? `The ${meta.kind} learns or fits its own prior, so its draws land where its codes are; the mixture fitted to the codes is the post-hoc alternative.`
+      : 'The objective pulled the codes toward N(0, I), so the codes fill the prior and draws from it decode to plausible examples; the post-hoc mixture shows what a prior fitted to the codes would add.';
   $('#prior-note').textContent = `Codes of the test set: mean |E[z_d]| = ${meanAbs.toFixed(2)}, mean std = ${stdAvg.toFixed(2)} (the prior has 0 and 1). ${verdict}`;
 }
 

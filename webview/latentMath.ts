@@ -92,3 +92,30 @@ export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
+
+/**
+ * n draws from a Gaussian mixture given by weights, means and lower-triangular Cholesky factors (the post-hoc sampler
+ * the engine fits, engine/gmm.ts): a component by its weight, then mean + L e with e ~ N(0, I). Codes row after row.
+ */
+export function sampleMixture(components: { weight: number; mean: number[]; chol: number[][] }[], n: number, uniform: () => number, normal: () => number): Float32Array {
+  const d = components[0]?.mean.length ?? 0;
+  const out = new Float32Array(n * d);
+  for (let t = 0; t < n; t++) {
+    let u = uniform();
+    let c = components[components.length - 1];
+    for (const comp of components) {
+      if (u < comp.weight) {
+        c = comp;
+        break;
+      }
+      u -= comp.weight;
+    }
+    const e = Array.from({ length: d }, normal);
+    for (let i = 0; i < d; i++) {
+      let v = c.mean[i];
+      for (let k = 0; k <= i; k++) v += (c.chol[i][k] ?? 0) * e[k];
+      out[t * d + i] = v;
+    }
+  }
+  return out;
+}

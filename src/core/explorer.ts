@@ -25,6 +25,13 @@ export interface ExplorerMeta {
   means: number[][];
   labels?: number[];
   classNames?: string[];
+  /**
+   * The post-hoc sampler (engine/gmm.ts) fitted to the codes of up to 2,000 training examples: component weights,
+   * means and lower-triangular Cholesky factors of the covariances (diagonal ones for more than 16 dimensions).
+   */
+  mixture?: { covariance: 'full' | 'diag'; fitExamples: number; components: { weight: number; mean: number[]; chol: number[][] }[] };
+  /** 256 codes drawn from the model's own prior p(z) (a VampPrior's mixture, an hvae's top-down draw, a vq-vae's fitted categorical, ...). */
+  priorCodes?: number[][];
   /** Conditional models (cvae): the decoder also reads a one-hot label of this many classes. */
   conditionClasses?: number;
   createdAt: string;

@@ -6,12 +6,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExplorerMeta } from '../core/explorer';
 import { EXPLORER_FILES } from '../core/explorer';
 import { writeFileAtomic, writeJsonAtomic } from '../core/runFolder';
-import { exampleSize, floatRows } from './data';
+import { exampleSize, floatRows, range, subset } from './data';
+import { fitGmm } from './gmm';
+import { POSTHOC_COMPONENTS } from './evalRun';
+import { mixSeed, Stream } from './rng';
 import { batchLabels, batchTensor } from './evaluate';
 import { saveLayersModel } from './modelIO';
 import { loadRunModel } from './trainer';
 
 const MAX_EXAMPLES = 1000;
+/** Training codes behind the explorer's post-hoc mixture, and prior draws stored for its sampling view. */
+const MIXTURE_FIT = 2000;
+const PRIOR_CODES = 256;
 
 export async function prepareExplorer(runDir: string): Promise<ExplorerMeta> {
   const { record, config, model, data } = await loadRunModel(runDir);
@@ -23,6 +29,18 @@ export async function prepareExplorer(runDir: string): Promise<ExplorerMeta> {
     const codes = tf.tidy(() => model.encodeMean(batchTensor(test, 0, n), model.conditional ? batchLabels(test, 0, n, model.numClasses) : undefined));
     const means = (await codes.array()) as number[][];
     codes.dispose();
+    // The post-hoc mixture on training codes (unconditional models), and draws from the model's own prior.
+    let mixture: ExplorerMeta['mixture'];
+    if (!model.conditional && data.train.n > POSTHOC_COMPONENTS) {
+      const fitSet = subset(data.train, range(0, Math.min(MIXTURE_FIT, data.train.n)));
+      const fitCodes = tf.tidy(() => model.encodeMean(batchTensor(fitSet, 0, fitSet.n)));
+      const g = fitGmm((await fitCodes.array()) as number[][], POSTHOC_COMPONENTS, { seed: mixSeed(config.training.seed, Stream.sample, 61) });
+      fitCodes.dispose();
+      mixture = { covariance: g.covariance, fitExamples: fitSet.n, components: g.components };
+    }
+    const prior = tf.tidy(() => model.samplePrior(PRIOR_CODES, mixSeed(config.training.seed, Stream.sample, 62)));
+    const priorCodes = (await prior.array()) as number[][];
+    prior.dispose();
     const values = floatRows(test, 0, n);
     const pixels = new Uint8Array(n * dim);
     for (let i = 0; i < n * dim; i++) pixels[i] = Math.round(255 * Math.min(1, Math.max(0, values[i])));
@@ -43,6 +61,8 @@ export async function prepareExplorer(runDir: string): Promise<ExplorerMeta> {
       labels: test.labels ? Array.from(test.labels.subarray(0, n)) : undefined,
       classNames: test.classNames,
       conditionClasses: model.conditional ? model.numClasses : undefined,
+      mixture,
+      priorCodes,
       createdAt: new Date().toISOString(),
     };
     writeJsonAtomic(path.join(dir, EXPLORER_FILES.meta), meta);

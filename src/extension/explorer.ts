@@ -139,8 +139,9 @@ export class Explorers implements vscode.Disposable {
     </section>
     <section class="card">
       <header><h3>Sampling the code space</h3><button id="resample">New samples</button></header>
-      <p class="muted">z ~ N(0, I), the prior</p><canvas id="prior-samples" class="pixels" aria-label="Prior samples"></canvas>
+      <p class="muted" id="prior-label">z ~ N(0, I), the prior</p><canvas id="prior-samples" class="pixels" aria-label="Prior samples"></canvas>
       <p class="muted">z ~ a Gaussian fitted to the test-set codes</p><canvas id="fitted-samples" class="pixels" aria-label="Fitted samples"></canvas>
+      <p class="muted" id="mixture-label" hidden></p><canvas id="mixture-samples" class="pixels" aria-label="Post-hoc mixture samples" hidden></canvas>
       <p id="prior-note" class="note"></p>
     </section>
   </div>

@@ -258,4 +258,11 @@ test('the latent explorer data: codes of the test set, labels, pixels and a deco
   const mu = model.encodeMean(tf.tensor(floatRows(data.test, 0, 1), [1, 28, 28, 1])).dataSync();
   mu.forEach((v, i) => assert.ok(Math.abs(v - meta.means[0][i]) < 1e-5));
   model.dispose();
+  // The sampling view's post-hoc mixture (fitted to the training codes) and draws from the model's own prior.
+  const mix = meta.mixture!;
+  assert.equal(mix.components.length, 10);
+  assert.ok(Math.abs(mix.components.reduce((a, c) => a + c.weight, 0) - 1) < 1e-6);
+  assert.ok(mix.components.every((c) => c.mean.length === 8 && c.chol.length === 8));
+  assert.equal(meta.priorCodes!.length, 256);
+  assert.equal(meta.priorCodes![0].length, 8);
 });

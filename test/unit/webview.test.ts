@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { DashboardEvent, RunSeries } from '../../src/core/webviewProtocol';
 import { isFromDashboard, isFromExplorer, isToDashboard } from '../../src/core/webviewProtocol';
 import { DashboardState, emptyState, latestValidation, reduce, termCharts, toCsv } from '../../webview/dashboardState';
-import { fitGaussian, inverseNormalCdf, pca2, percentile, slerp } from '../../webview/latentMath';
+import { fitGaussian, inverseNormalCdf, pca2, percentile, sampleMixture, slerp } from '../../webview/latentMath';
 import { Rng } from '../../src/engine/rng';
 import { cspViolations } from '../shared/csp';
 
@@ -89,6 +89,24 @@ test('messages from webviews are validated: unknown, malformed or oversized ones
   assert.ok(!isFromExplorer({ type: 'latency', samples: ['1'] }));
   assert.ok(isToDashboard({ type: 'init', mode: 'run', runs: [series([])] }));
   assert.ok(!isToDashboard({ type: 'init', mode: 'run', runs: [{ ...series([]), status: 'weird' }] }));
+});
+
+test("the explorer's mixture sampler draws each component by its weight with its mean and covariance", () => {
+  const rng = new Rng(12);
+  // Two 2-D components: weight 0.3 at (-4, 0) with covariance [[1, 0.6], [0.6, 1]] (L = [[1, 0], [0.6, 0.8]]), weight 0.7 at (3, 2) with std 0.5.
+  const components = [
+    { weight: 0.3, mean: [-4, 0], chol: [[1, 0], [0.6, 0.8]] },
+    { weight: 0.7, mean: [3, 2], chol: [[0.5, 0], [0, 0.5]] },
+  ];
+  const n = 20000;
+  const z = sampleMixture(components, n, () => rng.next(), () => rng.normal());
+  const left: number[][] = [];
+  for (let i = 0; i < n; i++) if (z[2 * i] < -0.5) left.push([z[2 * i], z[2 * i + 1]]);
+  assert.ok(Math.abs(left.length / n - 0.3) < 0.015, `weight ${left.length / n}`);
+  const { mean, std } = fitGaussian(left);
+  const corr = left.reduce((a, p) => a + (p[0] - mean[0]) * (p[1] - mean[1]), 0) / left.length / (std[0] * std[1]);
+  assert.ok(Math.abs(mean[0] + 4) < 0.05 && Math.abs(mean[1]) < 0.05, `mean ${mean}`);
+  assert.ok(Math.abs(std[0] - 1) < 0.04 && Math.abs(std[1] - 1) < 0.04 && Math.abs(corr - 0.6) < 0.03, `std ${std}, corr ${corr}`);
 });
 
 test('inverse normal CDF matches known quantiles', () => {

@@ -58,19 +58,7 @@ export class FlowVae extends Vae {
       const L = this.config.objective.samples;
       const { z, logQ, logDet } = this.drawPosterior(x, L, ctx.seed);
       const logLik = this.logLik(L === 1 ? target : repeatRows(target.reshape([b, -1]), L), this.decode(z)).reshape([L, b]);
-      const logP = logStandardNormal(z).reshape([L, b]);
-      const recon = tf.neg(logLik.mean(0));
-      const kl = logQ.sub(logP).mean(0);
-      const klMean = kl.mean() as tf.Scalar;
-      const metrics: Record<string, tf.Scalar> = {
-        recon: recon.mean(),
-        kl: klMean,
-        elbo: tf.neg(recon.add(kl)).mean(),
-        klPenalty: klMean,
-        logDet: logDet.mean(),
-      };
-      if (this.logSigma) metrics.sigma = this.logSigma.exp() as tf.Scalar;
-      return { loss: recon.mean().add(klMean.mul(ctx.klWeight)) as tf.Scalar, metrics };
+      return this.monteCarloTerms(logLik as tf.Tensor2D, logQ, logStandardNormal(z).reshape([L, b]) as tf.Tensor2D, ctx.klWeight, { logDet: logDet.mean() });
     });
   }
 

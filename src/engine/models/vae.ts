@@ -82,6 +82,21 @@ export class Vae extends AutoencoderModel {
     return tf.tidy(() => this.posterior(x, labels).mean);
   }
 
+  /**
+   * The terms when the KL has no closed form (a VampPrior, a flow posterior): from L draws per example, log p(x|z),
+   * log q(z|x) and log p(z), each [L, B], recon = -mean_l log p(x|z_l) and KL = mean_l [log q(z_l|x) - log p(z_l)],
+   * weighted by the KL schedule; `extra` adds the kind's own terms.
+   */
+  protected monteCarloTerms(logLik: tf.Tensor2D, logQ: tf.Tensor2D, logP: tf.Tensor2D, klWeight: number, extra: Record<string, tf.Scalar>): { loss: tf.Scalar; metrics: Record<string, tf.Scalar> } {
+    // Called inside the kind's terms(), whose tidy owns these tensors.
+    const recon = tf.neg(logLik.mean(0));
+    const kl = logQ.sub(logP).mean(0);
+    const klMean = kl.mean() as tf.Scalar;
+    const metrics: Record<string, tf.Scalar> = { recon: recon.mean(), kl: klMean, elbo: tf.neg(recon.add(kl)).mean(), klPenalty: klMean, ...extra };
+    if (this.logSigma) metrics.sigma = this.logSigma.exp() as tf.Scalar;
+    return { loss: recon.mean().add(klMean.mul(klWeight)) as tf.Scalar, metrics };
+  }
+
   override logImportanceWeights(x: tf.Tensor, labels: tf.Tensor2D | undefined, k: number, seed: number): tf.Tensor2D {
     return tf.tidy(() =>
       gaussianLogWeights({

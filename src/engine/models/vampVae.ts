@@ -57,19 +57,8 @@ export class VampVae extends Vae {
       const z = z3.reshape([L * b, d]) as tf.Tensor2D;
       const logLik = this.logLik(L === 1 ? target : repeatRows(target.reshape([b, -1]), L), this.decode(z)).reshape([L, b]);
       const logQ = logNormal(z3, mean.expandDims(0), logVar.expandDims(0)); // [L, B]
-      const logP = this.logPrior(z).reshape([L, b]);
-      const recon = tf.neg(logLik.mean(0));
-      const kl = logQ.sub(logP).mean(0);
-      const klMean = kl.mean() as tf.Scalar;
-      const metrics: Record<string, tf.Scalar> = {
-        recon: recon.mean(),
-        kl: klMean,
-        elbo: tf.neg(recon.add(kl)).mean(),
-        klPenalty: klMean,
-        logPrior: logP.mean(),
-      };
-      if (this.logSigma) metrics.sigma = this.logSigma.exp() as tf.Scalar;
-      return { loss: recon.mean().add(klMean.mul(ctx.klWeight)) as tf.Scalar, metrics };
+      const logP = this.logPrior(z).reshape([L, b]) as tf.Tensor2D;
+      return this.monteCarloTerms(logLik as tf.Tensor2D, logQ as tf.Tensor2D, logP, ctx.klWeight, { logPrior: logP.mean() });
     });
   }
 
